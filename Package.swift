@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// sluice: a single-threaded TCP/TLS reverse proxy on a speculative epoll poller.
+// Dependencies point one way, downward:
+//   sluice -> SluiceProxy -> {SluiceTLS, SluiceHTTP, SluiceConfig, SluiceCore} -> C shims
+// The daemon's targets use Glibc only: no Foundation, no Swift concurrency.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6)
+]
+
+let package = Package(
+    name: "sluice",
+    products: [
+        .executable(name: "sluice", targets: ["sluice"])
+    ],
+    targets: [
+        // C shims: headers and one-line static inline wrappers, never logic.
+        .target(name: "CSluiceSys"),
+        .target(
+            name: "CSluiceSSL",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        .target(
+            name: "CSluiceSystemd",
+            linkerSettings: [.linkedLibrary("systemd")]
+        ),
+
+        // Poller, syscall wrappers, timers, buffers, logging primitives.
+        .target(name: "SluiceCore", dependencies: ["CSluiceSys"], swiftSettings: swiftSettings),
+        // Config text -> immutable model. No sockets, no Core.
+        .target(name: "SluiceConfig", swiftSettings: swiftSettings),
+        // Listeners, sessions, backends, signals, the service-manager seam.
+        .target(
+            name: "SluiceProxy",
+            dependencies: ["SluiceCore", "SluiceConfig", "CSluiceSys", "CSluiceSSL", "CSluiceSystemd"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: ["SluiceProxy", "SluiceConfig", "SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceProxyTests",
+            dependencies: ["SluiceProxy", "SluiceCore", "SluiceConfig"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// CSluiceSys: the Linux headers Glibc's Swift module does not export (epoll, signalfd, eventfd, accept4,
+// TCP options), plus one-line static inline wrappers where a macro or a union stands in Swift's way.
+// No logic lives here: every function is a direct call or a field access.
+#ifndef CSLUICE_SYS_H
+#define CSLUICE_SYS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+// epoll_event is packed on x86_64 (12 bytes); Swift imports it, but the union member needs a helper.
+_Static_assert(sizeof(struct epoll_event) == 12 || sizeof(struct epoll_event) == 16, "unexpected epoll_event size");
+
+static inline uint64_t csluice_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+static inline uint32_t csluice_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
+
+static inline int csluice_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+static inline int csluice_errno(void) { return errno; }
+static inline void csluice_set_errno(int value) { errno = value; }
+
+// sigset_t manipulation is macro-based in some libcs; keep the calls here.
+static inline int csluice_sigemptyset(sigset_t *set) { return sigemptyset(set); }
+static inline int csluice_sigaddset(sigset_t *set, int signo) { return sigaddset(set, signo); }
+
+#endif

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// CSluiceSys has no out-of-line code; this file exists because SwiftPM needs one source file per C target.
+#include "CSluiceSys.h"

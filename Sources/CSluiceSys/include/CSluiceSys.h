@@ -1,32 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-// CSluiceSys: the Linux headers Glibc's Swift module does not export (epoll, signalfd, eventfd, accept4,
-// TCP options), plus one-line static inline wrappers where a macro or a union stands in Swift's way.
+// CSluiceSys: the Linux headers Glibc's Swift module does not export (epoll, signalfd, eventfd), accept4 (a
+// GNU extension), plus one-line static inline wrappers where a macro or a union stands in Swift's way.
 // No logic lives here: every function is a direct call or a field access.
+// _GNU_SOURCE is NOT defined in this header: defining it here changes struct and enum definitions that Glibc's
+// Swift module also imports (fd_set, __rusage_who) and clang refuses the mismatch. The one GNU function we
+// need, accept4, is declared here and defined in shim.c, which is compiled with _GNU_SOURCE (as SwiftNIO's
+// CNIOLinux does).
 #ifndef CSLUICE_SYS_H
 #define CSLUICE_SYS_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/un.h>
+
+/// accept4(2) (GNU): defined in shim.c.
+int csluice_accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 
 // epoll_event is packed on x86_64 (12 bytes); Swift imports it, but the union member needs a helper.
 _Static_assert(sizeof(struct epoll_event) == 12 || sizeof(struct epoll_event) == 16, "unexpected epoll_event size");

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// IOBuffer and BufferPool: fixed-size I/O buffers (`tune.bufsize`) handed to a connection only while data is in
+// flight and returned as soon as it drains, so an idle connection holds no buffer. The pool grows to the
+// high-water mark of buffers in use and then allocates nothing: steady state is zero allocations.
+import Glibc
+
+/// A linear buffer: bytes [head, tail) are pending, [tail, capacity) is free. Plain value, no reference
+/// counting; the memory belongs to the BufferPool and `base` is nil while the owner holds no buffer.
+@frozen
+public struct IOBuffer {
+    public var base: UnsafeMutablePointer<UInt8>?
+    public var head: Int32
+    public var tail: Int32
+    public var capacity: Int32
+
+    /// A buffer slot that holds no memory.
+    @inlinable
+    public static var none: IOBuffer { IOBuffer(base: nil, head: 0, tail: 0, capacity: 0) }
+
+    @inlinable
+    public init(base: UnsafeMutablePointer<UInt8>?, head: Int32, tail: Int32, capacity: Int32) {
+        self.base = base
+        self.head = head
+        self.tail = tail
+        self.capacity = capacity
+    }
+
+    /// True when memory is attached.
+    @inlinable public var isAllocated: Bool { base != nil }
+    /// Pending bytes.
+    @inlinable public var count: Int { Int(tail - head) }
+    @inlinable public var isEmpty: Bool { tail == head }
+    /// Room after the pending bytes.
+    @inlinable public var freeSpace: Int { Int(capacity - tail) }
+    /// Room after compaction (what could be received if the pending bytes were moved to the front).
+    @inlinable public var totalFreeSpace: Int { Int(capacity) - count }
+    @inlinable public var isFull: Bool { count == Int(capacity) }
+
+    /// The pending bytes.
+    @inlinable
+    public var readable: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base! + Int(head), count: count)
+    }
+
+    /// The free room after the pending bytes (compact first to make it as large as possible).
+    @inlinable
+    public var writable: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base! + Int(tail), count: freeSpace)
+    }
+
+    /// Marks `n` bytes of `writable` as filled.
+    @inlinable
+    public mutating func produced(_ n: Int) {
+        assert(n >= 0 && n <= freeSpace, "produced \(n) with \(freeSpace) free")
+        tail += Int32(n)
+    }
+
+    /// Marks `n` pending bytes as sent. Resets to the start when empty, so most buffers never need compaction.
+    @inlinable
+    public mutating func consumed(_ n: Int) {
+        assert(n >= 0 && n <= count, "consumed \(n) of \(count)")
+        head += Int32(n)
+        if head == tail {
+            head = 0
+            tail = 0
+        }
+    }
+
+    /// Moves the pending bytes to the front when the free room at the end is smaller than the room in front.
+    @inlinable
+    public mutating func compactIfUseful() {
+        guard head > 0, freeSpace < Int(head) else { return }
+        memmove(base!, base! + Int(head), count)
+        tail -= head
+        head = 0
+    }
+}
+
+/// The pool of I/O buffers of one size. Loop-thread only.
+public final class BufferPool {
+    /// Bytes per buffer (`tune.bufsize`).
+    public let bufferSize: Int
+    @usableFromInline var free: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>>
+    @usableFromInline var freeCount = 0
+    @usableFromInline var freeCapacity: Int
+    /// Buffers ever allocated (the high-water mark of buffers in use).
+    public private(set) var allocatedCount = 0
+    /// Buffers currently handed out.
+    public private(set) var inUseCount = 0
+
+    /// A pool of `bufferSize`-byte buffers. `preallocate` buffers are created at once.
+    public init(bufferSize: Int, preallocate: Int = 0) {
+        precondition(bufferSize > 0 && bufferSize <= Int(Int32.max), "bad buffer size \(bufferSize)")
+        self.bufferSize = bufferSize
+        freeCapacity = max(64, preallocate)
+        free = .allocate(capacity: freeCapacity)
+        for _ in 0..<preallocate {
+            free[freeCount] = .allocate(capacity: bufferSize)
+            freeCount += 1
+            allocatedCount += 1
+        }
+    }
+
+    deinit {
+        for i in 0..<freeCount { free[i].deallocate() }
+        free.deallocate()
+    }
+
+    /// Attaches memory to `buffer` if it has none. Reuses a free buffer; allocates only when none is free.
+    @inlinable
+    public func attach(_ buffer: inout IOBuffer) {
+        if buffer.base != nil { return }
+        let memory: UnsafeMutablePointer<UInt8>
+        if freeCount > 0 {
+            freeCount -= 1
+            memory = free[freeCount]
+        } else {
+            memory = allocateBuffer()
+        }
+        buffer = IOBuffer(base: memory, head: 0, tail: 0, capacity: Int32(bufferSize))
+        noteAcquired()
+    }
+
+    /// Returns `buffer`'s memory to the pool if it has some and it is empty (or `force` is set: data dropped).
+    @inlinable
+    public func detach(_ buffer: inout IOBuffer, force: Bool = false) {
+        guard let memory = buffer.base, force || buffer.isEmpty else { return }
+        if freeCount == freeCapacity { growFreeList() }
+        free[freeCount] = memory
+        freeCount += 1
+        buffer = .none
+        noteReleased()
+    }
+
+    @usableFromInline
+    func noteAcquired() { inUseCount += 1 }
+
+    @usableFromInline
+    func noteReleased() { inUseCount -= 1 }
+
+    @usableFromInline
+    @inline(never)
+    func allocateBuffer() -> UnsafeMutablePointer<UInt8> {
+        allocatedCount += 1
+        return .allocate(capacity: bufferSize)
+    }
+
+    @usableFromInline
+    @inline(never)
+    func growFreeList() {
+        let newCapacity = freeCapacity * 2
+        let bigger = UnsafeMutablePointer<UnsafeMutablePointer<UInt8>>.allocate(capacity: newCapacity)
+        bigger.moveInitialize(from: free, count: freeCount)
+        free.deallocate()
+        free = bigger
+        freeCapacity = newCapacity
+    }
+
+    /// Buffers idle in the pool.
+    public var idleCount: Int { freeCount }
+}

@@ -32,6 +32,16 @@ public protocol PollDispatcher: AnyObject {
     /// plus `.error`/`.hangup` when the kernel reported them. The owner attempts the I/O and then calls the
     /// poller's verbs for `fd` (and may register, change or delete any fd).
     func dispatch(fd: FD, kind: OwnerKind, owner: UInt32, events: IOEvents)
+
+    /// Called once per turn right after the wait returns, before any owner is called: the place to refresh the
+    /// loop's cached clock.
+    func pollerDidWait()
+}
+
+extension PollDispatcher {
+    /// Default: nothing to do after waiting.
+    @inlinable
+    public func pollerDidWait() {}
 }
 
 /// One fd table entry: 16 bytes of plain integers (no references), so the table is a flat preallocated array.
@@ -369,6 +379,7 @@ public final class Poller<Backend: PollBackend> {
         flushUpdates()
         let timeout = cacheCount > 0 ? 0 : timeoutMs
         let count = backend.wait(maxEvents: maxPollEvents, timeoutMs: timeout)
+        dispatcher.pollerDidWait()
         for n in 0..<count {
             let (reported, data) = backend.event(at: n)
             dispatchPolled(dispatcher, reported: reported, data: data)

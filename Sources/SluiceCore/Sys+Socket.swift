@@ -156,7 +156,10 @@ extension Sys {
             let err = csluice_errno()
             switch err {
             case EINTR: continue
-            case EINPROGRESS: return .inProgress
+            // A second connect() on a pending socket is how its progress is probed without SO_ERROR (HAProxy's
+            // tcp_connect_probe): EALREADY = still in progress, EISCONN = established.
+            case EINPROGRESS, EALREADY: return .inProgress
+            case EISCONN: return .connected
             case EBADF, EFAULT, ENOTSOCK: unacceptable(err, "connect")
             default: return .failed(Errno(rawValue: err))
             }

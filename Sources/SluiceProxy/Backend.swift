@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// Backend: a `backend` (or the backend half of a `listen`) at run time: its servers, load-balancing state and
+// the queue of sessions waiting for a server slot. Frees slots and hands them to queued sessions in order.
+import SluiceConfig
+import SluiceCore
+
+/// A backend. Loop-thread only.
+final class Backend {
+    let config: ProxyConfig
+    let name: String
+    private(set) var servers: [Server] = []
+    var balancer: LoadBalancer
+    /// Sessions waiting for a server slot, oldest first (intrusive list through Session.queueNext/queuePrev).
+    var queue = SessionQueue()
+
+    var currentConnections = 0
+    var totalConnections = 0
+    /// Sessions that got no server (all down/full past the queue timeout).
+    var deniedConnections = 0
+
+    init(config: ProxyConfig) {
+        self.config = config
+        self.name = config.name
+        self.balancer = LoadBalancer(algorithm: config.balance, hashType: config.hashType)
+        servers = config.servers.enumerated().map { Server(config: $0.element, backend: self, position: $0.offset) }
+        balancer.serversChanged(servers)
+    }
+
+    /// `timeout connect` (default 5 s, HAProxy's advice when unset).
+    var connectTimeoutMs: Int64 { Int64(config.timeouts.connect ?? 5000) }
+    /// `timeout queue`, defaulting to `timeout connect` as in HAProxy.
+    var queueTimeoutMs: Int64 { Int64(config.timeouts.queue ?? config.timeouts.connect ?? 5000) }
+    /// True when at least one server could take traffic now or after a queue wait.
+    var hasUsableServer: Bool { servers.contains { $0.isUsable } }
+}

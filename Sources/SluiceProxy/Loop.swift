@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+// Loop: the one event loop of the process. Owns the poller, the clock, the timer heap, the buffer pool, the
+// session pool and the listener table; dispatches poller events to their owners by kind, runs expired timers,
+// keeps the global connection count (pausing and resuming listeners around `maxconn`) and drives stopping.
+import Glibc
+import SluiceConfig
+import SluiceCore
+
+/// How the process is stopping, if it is.
+enum StopMode {
+    case running
+    /// SIGUSR1: listeners closed, sessions finishing.
+    case soft
+    /// Leave the loop now.
+    case fast
+}
+
+/// The event loop. Created once; `run()` returns when the process should exit. Loop-thread only.
+final class Loop: PollDispatcher {
+    let poller: Poller<EpollBackend>
+    let clock = Clock()
+    let timers: TimerHeap
+    let buffers: BufferPool
+    let log: Logger
+    let notifier: ServiceNotifier
+    /// Global `maxconn`.
+    let maxConnections: Int
+    /// `tune.maxaccept`.
+    let maxAccept: Int
+    private(set) var runtime: Runtime
+
+    /// Sessions in progress (the global connection count).
+    private(set) var activeSessions = 0
+    private var sessions: [Session] = []
+    private var freeSessions: [Int] = []
+    private(set) var listeners: [Listener?] = []
+    /// Listeners paused because the global maxconn was reached.
+    private var globallyPaused: [Listener] = []
+
+    private(set) var stopMode = StopMode.running
+    private let hardStopTimer: TimerID
+    private var signalFD = FD.invalid
+    private var spareLogLine: LineBuffer? = LineBuffer(capacity: 1024)
+    /// Total connections accepted since start.
+    private(set) var acceptedTotal = 0
+
+    /// Builds the loop around an already bound runtime. `fdCapacity` sizes the fd table (the open-files limit).
+    init(runtime: Runtime, log: Logger, notifier: ServiceNotifier, fdCapacity: Int, maxConnections: Int) throws(Errno) {
+        let global = runtime.config.global
+        let backend = try EpollBackend(maxEvents: global.tune.maxPollEvents)
+        poller = Poller(backend: backend, capacity: fdCapacity, maxPollEvents: global.tune.maxPollEvents)
+        timers = TimerHeap(capacity: min(maxConnections, 65536) + 64)
+        buffers = BufferPool(bufferSize: global.tune.bufferSize)
+        self.log = log
+        self.notifier = notifier
+        self.maxConnections = maxConnections
+        self.maxAccept = max(1, global.tune.maxAccept)
+        self.runtime = runtime
+        hardStopTimer = timers.allocate(token: TimerKind.hardStop.token(0))
+        freeSessions.reserveCapacity(min(maxConnections, 1 << 20))
+        sessions.reserveCapacity(min(maxConnections, 1 << 20))
+    }
+
+    // MARK: set-up
+
+    /// Registers every bound socket of the runtime as a listener, active so the first turn accepts at once.
+    func installListeners() {
+        for bound in runtime.boundSockets {
+            let index = listeners.count
+            let timer = timers.allocate(token: TimerKind.listenerResume.token(index))
+            let listener = Listener(
+                fd: bound.fd,
+                address: bound.address,
+                bind: bound.bind,
+                frontend: bound.frontend,
+                index: index,
+                timer: timer
+            )
+            listeners.append(listener)
+            bound.frontend.listeners.append(listener)
+            poller.register(bound.fd, kind: .listener, owner: UInt32(index), isShared: bound.isInherited)
+            poller.pollRecv(bound.fd)
+        }
+    }
+
+    /// Routes SIGTERM/SIGINT/SIGUSR1/SIGHUP/SIGUSR2/SIGTTOU/SIGTTIN through a signalfd in the poller.
+    func installSignals(fd: FD) {
+        signalFD = fd
+        poller.register(fd, kind: .signal, owner: 0)
+        poller.pollRecv(fd)
+    }
+
+    // MARK: running
+
+    /// Turns the loop until a stop completes. Timers run after each turn, and whatever they registered is
+    /// served before the next wait.
+    func run() {
+        while stopMode != .fast {
+            let timeout = timers.timeoutMs(from: clock.now, max: 1000)
+            poller.runTurn(self, timeoutMs: timeout)
+            runTimers()
+            poller.serveNewFDs(self)
+        }
+    }
+
+    func pollerDidWait() {
+        clock.update()
+    }
+
+    func dispatch(fd: FD, kind: OwnerKind, owner: UInt32, events: IOEvents) {
+        switch kind {
+        case .client:
+            sessions[Int(owner)].clientEvent(events)
+        case .server:
+            sessions[Int(owner)].serverEvent(events)
+        case .listener:
+            listeners[Int(owner)]?.acceptBatch(loop: self)
+        case .signal:
+            handleSignals()
+        default:
+            assertionFailure("event for unknown owner kind \(kind.rawValue) on fd \(fd.rawValue)")
+        }
+    }
+
+    private func runTimers() {
+        while let (_, token) = timers.popExpired(now: clock.now) {
+            let (kind, index) = TimerKind.decode(token)
+            switch kind {
+            case .session:
+                sessions[index].timerFired()
+            case .listenerResume:
+                if let l = listeners[index], l.state == .pausedByResources { resume(l) }
+            case .hardStop:
+                log.admin(.warning, "hard-stop-after reached: closing \(activeSessions) remaining connections")
+                stopMode = .fast
+            case nil:
+                assertionFailure("timer with unknown token \(token)")
+            }
+        }
+    }
+
+    // MARK: sessions
+
+    /// Takes a pooled Session (or makes one) and starts it for an accepted connection.
+    func startSession(clientFD: FD, peer: IPEndpoint, listener: Listener) {
+        let session: Session
+        if let i = freeSessions.popLast() {
+            session = sessions[i]
+        } else {
+            let i = sessions.count
+            session = Session(index: i, loop: self, timer: timers.allocate(token: TimerKind.session.token(i)))
+            sessions.append(session)
+        }
+        activeSessions += 1
+        acceptedTotal += 1
+        session.start(clientFD: clientFD, peer: peer, listener: listener)
+    }
+
+    /// A session closed: count it out, return it to the pool, resume listeners waiting for a slot, and finish a
+    /// soft stop once the last one is gone.
+    func sessionEnded(_ session: Session, frontend: Frontend) {
+        activeSessions -= 1
+        freeSessions.append(session.index)
+        if frontend.isPausedByLimit && !frontend.isFull {
+            frontend.isPausedByLimit = false
+            for l in frontend.listeners where l.state == .pausedByLimit { resume(l) }
+        }
+        if !globallyPaused.isEmpty && activeSessions < maxConnections {
+            for l in globallyPaused where l.state == .pausedByLimit && !l.frontend.isFull { resume(l) }
+            globallyPaused.removeAll(keepingCapacity: true)
+        }
+        if stopMode == .soft && activeSessions == 0 {
+            log.admin(.notice, "soft stop complete: all connections finished")
+            stopMode = .fast
+        }
+    }
+
+    /// A server connection slot freed: the oldest session queued on that backend gets a server now.
+    func releaseServerSlot(_ server: Server) {
+        server.currentConnections -= 1
+        let backend = server.backend
+        guard !backend.queue.isEmpty else { return }
+        switch backend.balancer.pick(backend.servers, client: .none) {
+        case .server(let s):
+            if let next = backend.queue.popFirst() {
+                next.dequeued(to: s)
+            }
+        case .queue, .unavailable:
+            break
+        }
+    }
+
+    /// Lends the spare log line buffer (one log line is built at a time).
+    func takeLogLine() -> LineBuffer {
+        var line = spareLogLine ?? LineBuffer(capacity: 1024)
+        spareLogLine = nil
+        line.reset()
+        return line
+    }
+
+    func returnLogLine(_ line: LineBuffer) { spareLogLine = line }
+
+    // MARK: listeners
+
+    func pauseForGlobalLimit(_ listener: Listener) {
+        guard listener.state == .ready else { return }
+        listener.state = .pausedByLimit
+        poller.stopRecv(listener.fd)
+        globallyPaused.append(listener)
+        log.debug("listener paused: global maxconn reached, sessions", activeSessions)
+    }
+
+    func pauseForFrontendLimit(_ frontend: Frontend) {
+        frontend.isPausedByLimit = true
+        for l in frontend.listeners where l.state == .ready {
+            l.state = .pausedByLimit
+            poller.stopRecv(l.fd)
+        }
+        log.debug("listeners paused: frontend maxconn reached, connections", frontend.currentConnections)
+    }
+
+    /// EMFILE/ENFILE/ENOBUFS/ENOMEM: stop accepting on this listener for 100 ms instead of spinning on it.
+    func pauseForResources(_ listener: Listener, _ err: Errno) {
+        if !listener.hasLoggedExhaustion {
+            log.admin(
+                .alert,
+                "Proxy \(listener.frontend.name) reached a system limit on \(listener.address) (accept: \(err)); "
+                    + "pausing this listener for 100 ms"
+            )
+            listener.hasLoggedExhaustion = true
+        }
+        listener.state = .pausedByResources
+        poller.stopRecv(listener.fd)
+        timers.schedule(listener.timer, at: clock.now + 100)
+    }
+
+    /// Puts a paused listener back to accepting, speculatively (the backlog usually holds connections).
+    func resume(_ listener: Listener) {
+        listener.state = .ready
+        poller.wantRecv(listener.fd)
+    }
+
+    // MARK: signals and stopping
+
+    private func handleSignals() {
+        while let signal = Sys.readSignal(signalFD) {
+            switch signal {
+            case SIGTERM, SIGINT:
+                log.admin(.notice, "received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): fast stop")
+                stopFast()
+            case SIGUSR1:
+                log.admin(.notice, "received SIGUSR1: soft stop, \(activeSessions) connections to finish")
+                stopSoft()
+            case SIGHUP, SIGUSR2:
+                log.admin(.notice, "received \(signal == SIGHUP ? "SIGHUP" : "SIGUSR2"): reload is not supported yet; nothing changed")
+            case SIGTTOU:
+                log.admin(.notice, "received SIGTTOU: pausing listeners")
+                for case let l? in listeners where l.state != .closed {
+                    l.state = .pausedBySignal
+                    poller.stopRecv(l.fd)
+                }
+            case SIGTTIN:
+                log.admin(.notice, "received SIGTTIN: resuming listeners")
+                for case let l? in listeners where l.state == .pausedBySignal { resume(l) }
+            default:
+                break
+            }
+        }
+        poller.pollRecv(signalFD)
+    }
+
+    /// Closes every listener (new connections are refused), lets sessions finish, exits when none is left or
+    /// at `hard-stop-after`.
+    func stopSoft() {
+        guard stopMode == .running else { return }
+        stopMode = .soft
+        notifier.stopping()
+        closeListeners()
+        if let ms = runtime.config.global.hardStopAfterMs {
+            timers.schedule(hardStopTimer, at: clock.now + Int64(ms))
+        }
+        if activeSessions == 0 {
+            log.admin(.notice, "soft stop complete: no connection was in progress")
+            stopMode = .fast
+        }
+    }
+
+    /// Leaves the loop at the end of this turn; the process exit closes every socket.
+    func stopFast() {
+        if stopMode == .running { notifier.stopping() }
+        stopMode = .fast
+    }
+
+    private func closeListeners() {
+        for case let l? in listeners where l.state != .closed {
+            l.state = .closed
+            poller.delete(l.fd)
+            if case .unix(let path) = l.address { Runtime.unlinkSocket(path) }
+        }
+        globallyPaused.removeAll()
+    }
+}

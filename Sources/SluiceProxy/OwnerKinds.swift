@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kinds of fd owners the proxy registers with the poller; the Loop's dispatcher switches over them.
+import SluiceCore
+
+extension OwnerKind {
+    /// A listening socket; owner = index in Loop.listeners.
+    static let listener = OwnerKind(rawValue: 1)
+    /// The client side of a session; owner = session index.
+    static let client = OwnerKind(rawValue: 2)
+    /// The server side of a session; owner = session index.
+    static let server = OwnerKind(rawValue: 3)
+    /// The signalfd.
+    static let signal = OwnerKind(rawValue: 4)
+}
+
+/// What a timer token means: the kind in the upper 32 bits, an index in the lower.
+enum TimerKind: UInt64 {
+    /// A session's single timer (timeouts, queue wait, retry delay); index = session index.
+    case session = 1
+    /// A listener paused after EMFILE/ENFILE/ENOMEM; index = listener index.
+    case listenerResume = 2
+    /// `hard-stop-after` during a soft stop.
+    case hardStop = 3
+
+    func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
+
+    static func decode(_ token: UInt64) -> (TimerKind?, Int) {
+        (TimerKind(rawValue: token >> 32), Int(UInt32(truncatingIfNeeded: token)))
+    }
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runtime: the configuration turned into live objects: frontends, backends, servers, compiled rules, and the
+// listening sockets bound for them. Building (compile) opens no socket, so `sluice -c` runs it too and reports
+// every problem; binding is a separate step that fails as a whole.
+import Glibc
+import SluiceConfig
+import SluiceCore
+
+/// A listening socket bound for a frontend, not yet in the poller.
+struct BoundSocket {
+    let fd: FD
+    let address: BindAddress
+    let bind: BindConfig
+    let frontend: Frontend
+    /// `fd@N`: the socket came from our parent, which may still hold it.
+    let isInherited: Bool
+}
+
+/// The live objects of one configuration. Loop-thread only once the loop runs.
+final class Runtime {
+    let config: Configuration
+    let frontends: [Frontend]
+    let backends: [Backend]
+    private(set) var boundSockets: [BoundSocket] = []
+
+    private init(config: Configuration, frontends: [Frontend], backends: [Backend]) {
+        self.config = config
+        self.frontends = frontends
+        self.backends = backends
+    }
+
+    /// Compiles `config`: resolves backend names, compiles ACLs and rules, opens log sinks when `openLogs`.
+    /// Returns every error found (never only the first).
+    static func build(
+        _ config: Configuration,
+        globalMaxConnections: Int,
+        globalLogSinks: [LogSink],
+        openLogs: Bool
+    ) -> (runtime: Runtime?, errors: [ConfigError]) {
+        var errors: [ConfigError] = []
+        var backendsByName: [String: Backend] = [:]
+        var backends: [Backend] = []
+        for p in config.proxies where p.capabilities.contains(.backend) {
+            if p.mode == .http {
+                errors.append(ConfigError(p.location, "'mode http' is not supported by sluice yet"))
+            }
+            let b = Backend(config: p)
+            backends.append(b)
+            backendsByName[p.name] = b
+        }
+        var frontends: [Frontend] = []
+        for p in config.proxies where p.capabilities.contains(.frontend) {
+            if p.mode == .http && !p.capabilities.contains(.backend) {
+                errors.append(ConfigError(p.location, "'mode http' is not supported by sluice yet"))
+            }
+            var acls: [[ACLMatcher]] = []
+            for acl in p.acls {
+                var tests: [ACLMatcher] = []
+                for t in acl.tests {
+                    switch ACLMatcher.compile(t) {
+                    case .success(let m): tests.append(m)
+                    case .failure(let e): errors.append(e)
+                    }
+                }
+                acls.append(tests)
+            }
+            var defaultBackend: Backend? = nil
+            if let name = p.defaultBackend {
+                defaultBackend = backendsByName[name]
+                if defaultBackend == nil {
+                    errors.append(ConfigError(p.location, "unable to find required default_backend: '\(name)'"))
+                }
+            } else if p.capabilities.contains(.backend) {
+                defaultBackend = backendsByName[p.name]
+            }
+            var switches: [BackendSwitch] = []
+            for rule in p.backendSwitchRules {
+                guard let b = backendsByName[rule.backend] else {
+                    errors.append(ConfigError(rule.location, "unable to find required use_backend: '\(rule.backend)'"))
+                    continue
+                }
+                switches.append(BackendSwitch(backend: b, condition: rule.condition.map(CompiledCondition.init)))
+            }
+            var connectionRules: [ConnectionRule] = []
+            for rule in p.tcpRequestRules {
+                switch rule.stage {
+                case .connection:
+                    connectionRules.append(
+                        ConnectionRule(accepts: rule.action == .accept, condition: rule.condition.map(CompiledCondition.init))
+                    )
+                case .content:
+                    errors.append(ConfigError(rule.location, "'tcp-request content' is not supported by sluice yet"))
+                }
+            }
+            var sinks: [LogSink] = []
+            if openLogs {
+                if p.usesGlobalLog { sinks += globalLogSinks }
+                for t in p.logTargets {
+                    if let s = LogSink(target: t) { sinks.append(s) }
+                }
+            }
+            frontends.append(
+                Frontend(
+                    config: p,
+                    maxConnections: p.maxconn ?? globalMaxConnections,
+                    defaultBackend: defaultBackend,
+                    switches: switches,
+                    connectionRules: connectionRules,
+                    acls: acls,
+                    logSinks: sinks
+                )
+            )
+        }
+        if !errors.isEmpty { return (nil, errors) }
+        return (Runtime(config: config, frontends: frontends, backends: backends), [])
+    }
+
+    /// Binds and listens on every address of every frontend. On the first failure everything bound so far is
+    /// closed and the error is returned as an admin message.
+    func bindAll() -> String? {
+        for f in frontends {
+            for bind in f.config.binds {
+                for address in bind.addresses {
+                    let backlog = bind.backlog ?? f.maxConnections
+                    switch Self.openListener(address, backlog: backlog) {
+                    case .success(let (fd, inherited)):
+                        boundSockets.append(
+                            BoundSocket(fd: fd, address: address, bind: bind, frontend: f, isInherited: inherited)
+                        )
+                    case .failure(let message):
+                        for s in boundSockets { Sys.close(s.fd) }
+                        boundSockets.removeAll()
+                        return "Starting frontend \(f.name): \(message.message) [\(address)] (\(bind.location))"
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Creates, binds and listens (or adopts an inherited `fd@N`) one listening socket.
+    static func openListener(_ address: BindAddress, backlog: Int) -> Result<(FD, Bool), BindFailure> {
+        let listenBacklog = CInt(max(1, min(backlog, 65535)))
+        switch address {
+        case .inet(let network):
+            let endpoint = endpoint(for: network)
+            let fd: FD
+            do {
+                fd = try Sys.socket(domain: endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
+            } catch {
+                return .failure(BindFailure("cannot create listening socket (\(error))"))
+            }
+            do {
+                try Sys.setsockopt(fd, level: SOL_SOCKET, option: SO_REUSEADDR, value: 1)
+                // Accepted sockets inherit TCP_NODELAY from the listener: one setsockopt here, none per client.
+                try Sys.setsockopt(fd, level: CInt(IPPROTO_TCP), option: TCP_NODELAY, value: 1)
+                try Sys.bind(fd, to: endpoint)
+            } catch {
+                Sys.close(fd)
+                return .failure(BindFailure("cannot bind socket (\(error))"))
+            }
+            do {
+                try Sys.listen(fd, backlog: listenBacklog)
+            } catch {
+                Sys.close(fd)
+                return .failure(BindFailure("cannot listen to socket (\(error))"))
+            }
+            return .success((fd, false))
+        case .unix(let path):
+            let fd: FD
+            do {
+                fd = try Sys.socket(domain: AF_UNIX, type: CInt(SOCK_STREAM.rawValue))
+            } catch {
+                return .failure(BindFailure("cannot create listening socket (\(error))"))
+            }
+            unlinkSocket(path)
+            do {
+                try Sys.bind(fd, toUnixPath: path)
+                try Sys.listen(fd, backlog: listenBacklog)
+            } catch {
+                Sys.close(fd)
+                return .failure(BindFailure("cannot bind UNIX socket (\(error))"))
+            }
+            return .success((fd, false))
+        case .inheritedFD(let n):
+            let fd = FD(n)
+            guard let info = Sys.socketInfo(fd) else {
+                return .failure(BindFailure("inherited fd \(n) is not an open socket"))
+            }
+            guard info.type == CInt(SOCK_STREAM.rawValue) else {
+                return .failure(BindFailure("inherited fd \(n) is not a stream socket"))
+            }
+            do {
+                try Sys.setNonBlocking(fd)
+                try Sys.setCloseOnExec(fd)
+                if info.domain == AF_INET || info.domain == AF_INET6 {
+                    try? Sys.setsockopt(fd, level: CInt(IPPROTO_TCP), option: TCP_NODELAY, value: 1)
+                }
+                // Listening again on a listening socket only updates its backlog.
+                try Sys.listen(fd, backlog: listenBacklog)
+            } catch {
+                return .failure(BindFailure("cannot listen on inherited fd \(n) (\(error))"))
+            }
+            return .success((fd, true))
+        }
+    }
+
+    /// Removes a stale unix socket file before binding (only if it is a socket).
+    static func unlinkSocket(_ path: String) {
+        var st = stat()
+        if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+    }
+
+    /// The IPEndpoint of a resolved config address (a unix path yields `.none`).
+    static func endpoint(for address: NetworkAddress) -> IPEndpoint {
+        switch address {
+        case .ipv4(let a, let port):
+            return IPEndpoint(ipv4: a, port: port)
+        case .ipv6(let a, let port):
+            return IPEndpoint(ipv6High: a.high, low: a.low, port: port)
+        case .unix:
+            return .none
+        }
+    }
+}
+
+/// Why a listening socket could not be opened.
+struct BindFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

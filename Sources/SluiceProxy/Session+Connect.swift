@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+Connect: the server side's way to an established connection: pick a server (or queue for a slot),
+// non-blocking connect, confirm it, and on failure retry per `retries` (same server after a turn-around delay
+// of min(1 s, timeout connect), as HAProxy; the last retry goes to another server with `option redispatch`).
+import Glibc
+import SluiceConfig
+import SluiceCore
+
+extension Session {
+    /// Picks a server with the backend's algorithm and connects, or queues when every usable server is full,
+    /// or gives up when none is usable.
+    func assignServerAndConnect() {
+        guard let backend else { return }
+        switch backend.balancer.pick(backend.servers, client: client, excluding: lastFailedServer) {
+        case .server(let s):
+            server = s
+            s.acquireSlot()
+            connectToServer()
+        case .queue:
+            serverPhase = .queued
+            queuedTicks = loop.clock.now
+            phaseDeadline = loop.clock.now + backend.queueTimeoutMs
+            backend.queue.append(self)
+            loop.log.debug("queue: session, backend queue length", index, backend.queue.count)
+        case .unavailable:
+            backend.deniedConnections += 1
+            loop.log.debug("no server available: session", index)
+            noServerAvailable(TerminationState("S", "C"))
+        }
+    }
+
+    /// Called by the loop when a queued session gets its turn (a slot freed on `s`).
+    func dequeued(to s: Server) {
+        server = s
+        s.acquireSlot()
+        connectToServer()
+        if isOpen { armTimer() }
+    }
+
+    /// The backend queue wait expired: HAProxy answers 503 in HTTP mode; in TCP mode the client is closed.
+    func queueTimedOut() {
+        backend?.queue.remove(self)
+        backend?.deniedConnections += 1
+        noServerAvailable(TerminationState("s", "Q"))
+    }
+
+    /// No server will serve this session.
+    func noServerAvailable(_ state: TerminationState) {
+        abort(state)
+    }
+
+    /// Opens a non-blocking connection to `server`. Registers the fd as new with send active so that the
+    /// connection is completed (and pending request bytes sent) in the same loop turn when the kernel allows.
+    func connectToServer() {
+        guard let server else { return }
+        connectAttempts += 1
+        let now = loop.clock.now
+        connectStartTicks = now
+        serverActivity = now
+        let fd: FD
+        do {
+            fd = try Sys.socket(domain: server.endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
+        } catch {
+            loop.log.admin(.error, "Proxy \(backend!.name): cannot create a socket for server \(server.name): \(error)")
+            abort(TerminationState("R", "C"))
+            return
+        }
+        // Small writes are sent at once; batching is decided by what the proxy has to send, not by Nagle.
+        try? Sys.setsockopt(fd, level: CInt(IPPROTO_TCP), option: TCP_NODELAY, value: 1)
+        let result = Sys.connect(fd, to: server.endpoint)
+        serverFD = fd
+        loop.poller.register(fd, kind: .server, owner: UInt32(index))
+        loop.log.debug("connect: session, server fd, attempt", index, Int(fd.rawValue), connectAttempts)
+        switch result {
+        case .connected:
+            serverConnected()
+        case .inProgress:
+            serverPhase = .connecting
+            phaseDeadline = now + backend!.connectTimeoutMs
+            loop.poller.wantSend(fd)
+        case .failed(let err):
+            connectFailed(err)
+        }
+    }
+
+    /// The connection is established: read from the server when the kernel says so (a response is rarely
+    /// there at once), and flush whatever the client already sent.
+    func serverConnected() {
+        markServerConnected()
+        if request.isAllocated && !request.isEmpty {
+            sendToServer()
+        } else {
+            loop.poller.stopSend(serverFD)
+            if clientReadClosed && !serverWriteClosed {
+                Sys.shutdownWrite(serverFD)
+                serverWriteClosed = true
+            }
+        }
+    }
+
+    /// Records that the server connection is established (the first send or receive proved it, or a probe).
+    func markServerConnected() {
+        serverPhase = .connected
+        serverEstablished = true
+        connectedTicks = loop.clock.now
+        serverActivity = loop.clock.now
+        lastFailedServer = nil
+        if !serverReadClosed { loop.poller.pollRecv(serverFD) }
+        armTimer()
+    }
+
+    /// Writability (or an error) on a connecting socket with nothing to send: probe with a second connect(),
+    /// which costs no more than SO_ERROR and also tells "still in progress" apart.
+    func probeConnection() {
+        guard let server else { return }
+        switch Sys.connect(serverFD, to: server.endpoint) {
+        case .connected:
+            serverConnected()
+        case .inProgress:
+            loop.poller.pollSend(serverFD)
+        case .failed(let err):
+            connectFailed(err)
+        }
+    }
+
+    /// A connection attempt failed (refused, unreachable, timed out) before carrying any data. Retries the same
+    /// server after the turn-around delay, or another one on the last retry with `option redispatch`; without
+    /// retries left the client is closed.
+    func connectFailed(_ err: Errno) {
+        guard let backend else { return }
+        let failed = server
+        failed?.failedConnects += 1
+        loop.log.debug("connect failed: session, errno, retries left", index, Int(err.rawValue), retriesLeft)
+        if serverFD.isValid {
+            loop.poller.delete(serverFD)
+            serverFD = .invalid
+        }
+        guard retriesLeft > 0 else {
+            closeServerConnection()
+            abort(TerminationState(err == .timedOut ? "s" : "S", "C"))
+            return
+        }
+        retriesLeft -= 1
+        let isLastRetry = retriesLeft == 0
+        if backend.config.redispatch && isLastRetry {
+            // Redispatch: give the slot back and let the balancer choose, avoiding the server that failed.
+            lastFailedServer = failed
+            closeServerConnection()
+            serverPhase = .none
+            assignServerAndConnect()
+            if isOpen { armTimer() }
+            return
+        }
+        if err == .timedOut {
+            connectToServer()
+        } else {
+            // The server refused: trying again at once would most likely fail the same way.
+            serverPhase = .retryWait
+            phaseDeadline = loop.clock.now + min(1000, backend.connectTimeoutMs)
+        }
+        if isOpen { armTimer() }
+    }
+
+    /// The turn-around delay is over: connect to the same server again.
+    func retryNow() {
+        serverPhase = .none
+        connectToServer()
+        if isOpen { armTimer() }
+    }
+}

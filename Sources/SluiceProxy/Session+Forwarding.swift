@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+Forwarding: the TCP-mode pumps. Bytes move client -> request buffer -> server and server -> response
+// buffer -> client. Each receive is followed at once by a speculative send to the other side; EAGAIN turns into
+// polling; a full buffer stops reading until the other side drains it; a buffer that drains goes back to the
+// pool. A FIN is passed on (shutdown(SHUT_WR)) once the bytes before it are delivered; the session ends when
+// both directions are finished.
+import SluiceCore
+
+extension Session {
+    // MARK: events
+
+    /// The client fd is readable and/or writable.
+    func clientEvent(_ events: IOEvents) {
+        if events.contains(.readable) { receiveFromClient() }
+        if isOpen && events.contains(.writable) { sendToClient() }
+    }
+
+    /// The server fd is readable and/or writable.
+    func serverEvent(_ events: IOEvents) {
+        if serverPhase == .connecting {
+            if request.isAllocated && !request.isEmpty {
+                sendToServer()  // success proves the connection; an error is a connect failure
+            } else {
+                probeConnection()
+            }
+            guard isOpen, serverPhase == .connected else { return }
+            if events.contains(.readable) { receiveFromServer() }
+            return
+        }
+        if events.contains(.readable) { receiveFromServer() }
+        if isOpen && events.contains(.writable) { sendToServer() }
+    }
+
+    // MARK: client -> server
+
+    /// Reads from the client into the request buffer, then forwards.
+    func receiveFromClient() {
+        guard !clientReadClosed else {
+            loop.poller.stopRecv(clientFD)
+            return
+        }
+        loop.buffers.attach(&request)
+        request.compactIfUseful()
+        let room = request.freeSpace
+        if room == 0 {
+            loop.poller.stopRecv(clientFD)
+            return
+        }
+        switch Sys.recv(clientFD, into: request.writable) {
+        case .processed(let n):
+            request.produced(n)
+            bytesFromClient += n
+            clientActivity = loop.clock.now
+            // A short read means the socket is drained: poll instead of paying for a recv that says EAGAIN.
+            if n < room { loop.poller.pollRecv(clientFD) } else { loop.poller.stopRecv(clientFD) }
+            forwardRequest()
+        case .wouldBlock:
+            loop.poller.pollRecv(clientFD)
+            loop.buffers.detach(&request)
+        case .eof:
+            clientReadClosed = true
+            clientActivity = loop.clock.now
+            loop.poller.stopRecv(clientFD)
+            forwardRequest()
+            if isOpen { armTimer() }
+        case .failed:
+            abort(TerminationState("C", serverPhase == .connected ? "D" : "C"))
+        }
+    }
+
+    /// Sends pending request bytes if the server side can take them; passes the client's FIN on once the
+    /// buffer is empty.
+    func forwardRequest() {
+        switch serverPhase {
+        case .connected, .connecting:
+            sendToServer()
+        default:
+            // Queued or waiting to retry: keep the bytes; the connect will flush them.
+            break
+        }
+    }
+
+    /// Writes the request buffer to the server.
+    func sendToServer() {
+        if request.isAllocated && !request.isEmpty {
+            let pending = request.count
+            switch Sys.send(serverFD, from: request.readable) {
+            case .processed(let n):
+                request.consumed(n)
+                serverActivity = loop.clock.now
+                if serverPhase == .connecting { markServerConnected() }
+                if n < pending {
+                    loop.poller.pollSend(serverFD)
+                } else {
+                    loop.poller.stopSend(serverFD)
+                    loop.buffers.detach(&request)
+                }
+                // Room again: the client may send more.
+                if !clientReadClosed && !loop.poller.isRecvEnabled(clientFD) { loop.poller.wantRecv(clientFD) }
+            case .wouldBlock:
+                loop.poller.pollSend(serverFD)
+                return
+            case .failed(let err):
+                if !serverEstablished {
+                    connectFailed(err)
+                } else {
+                    abort(TerminationState("S", "D"))
+                }
+                return
+            case .eof:
+                return
+            }
+        } else {
+            loop.poller.stopSend(serverFD)
+        }
+        if serverPhase == .connected && clientReadClosed && request.isEmpty && !serverWriteClosed {
+            Sys.shutdownWrite(serverFD)
+            serverWriteClosed = true
+            finishIfDone()
+        }
+    }
+
+    // MARK: server -> client
+
+    /// Reads from the server into the response buffer, then forwards.
+    func receiveFromServer() {
+        guard !serverReadClosed else {
+            loop.poller.stopRecv(serverFD)
+            return
+        }
+        loop.buffers.attach(&response)
+        response.compactIfUseful()
+        let room = response.freeSpace
+        if room == 0 {
+            loop.poller.stopRecv(serverFD)
+            return
+        }
+        switch Sys.recv(serverFD, into: response.writable) {
+        case .processed(let n):
+            response.produced(n)
+            bytesFromServer += n
+            serverActivity = loop.clock.now
+            if serverPhase == .connecting { markServerConnected() }
+            if n < room { loop.poller.pollRecv(serverFD) } else { loop.poller.stopRecv(serverFD) }
+            sendToClient()
+        case .wouldBlock:
+            loop.poller.pollRecv(serverFD)
+            loop.buffers.detach(&response)
+        case .eof:
+            serverReadClosed = true
+            serverActivity = loop.clock.now
+            loop.poller.stopRecv(serverFD)
+            sendToClient()
+            if isOpen { armTimer() }
+        case .failed(let err):
+            if !serverEstablished {
+                connectFailed(err)
+            } else {
+                abort(TerminationState("S", "D"))
+            }
+        }
+    }
+
+    /// Writes the response buffer to the client; passes the server's FIN on once it is empty.
+    func sendToClient() {
+        if response.isAllocated && !response.isEmpty {
+            let pending = response.count
+            switch Sys.send(clientFD, from: response.readable) {
+            case .processed(let n):
+                response.consumed(n)
+                clientActivity = loop.clock.now
+                if n < pending {
+                    loop.poller.pollSend(clientFD)
+                } else {
+                    loop.poller.stopSend(clientFD)
+                    loop.buffers.detach(&response)
+                }
+                if !serverReadClosed && serverFD.isValid && serverPhase == .connected
+                    && !loop.poller.isRecvEnabled(serverFD)
+                {
+                    loop.poller.wantRecv(serverFD)
+                }
+            case .wouldBlock:
+                loop.poller.pollSend(clientFD)
+                return
+            case .failed:
+                abort(TerminationState("C", "D"))
+                return
+            case .eof:
+                return
+            }
+        } else {
+            loop.poller.stopSend(clientFD)
+        }
+        if serverReadClosed && response.isEmpty && !clientWriteClosed {
+            Sys.shutdownWrite(clientFD)
+            clientWriteClosed = true
+            finishIfDone()
+        }
+    }
+
+    /// Ends the session once both directions delivered their FIN.
+    func finishIfDone() {
+        guard isOpen else { return }
+        if clientReadClosed && serverWriteClosed && serverReadClosed && clientWriteClosed {
+            close()
+        } else {
+            armTimer()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+Log: the access-log line of a TCP session in HAProxy's tcplog format:
+//   client:port [accept date] frontend backend/server Tw/Tc/Tt bytes termination act/fe/be/srv/retries sq/bq
+// Built into the loop's reusable line buffer.
+import SluiceCore
+
+extension Session {
+    /// Writes this session's tcplog line to its frontend's log sinks.
+    func logConnection() {
+        let sinks = frontend.logSinks
+        guard !sinks.isEmpty else { return }
+        let now = loop.clock.now
+        var line = loop.takeLogLine()
+        line.appendAddress(client)
+        line.append(":")
+        line.append(Int(client.port))
+        line.append(" [")
+        LogClock.appendAcceptDate(seconds: acceptWallSeconds, millis: acceptWallMillis, into: &line)
+        line.append("] ")
+        line.append(frontend.name)
+        line.append(" ")
+        line.append(backend?.name ?? "<NOSRV>")
+        line.append("/")
+        line.append(server?.name ?? lastFailedServer?.name ?? "<NOSRV>")
+        line.append(" ")
+        // Tw: queue wait; Tc: connect time; Tt: total. -1 when the phase was not reached.
+        let queueWait = queuedTicks > 0 && queuedTicks >= acceptTicks ? Int(connectStartTicks - queuedTicks) : 0
+        line.append(connectStartTicks > 0 ? max(0, queueWait) : -1)
+        line.append("/")
+        line.append(connectedTicks >= 0 ? Int(connectedTicks - connectStartTicks) : -1)
+        line.append("/")
+        line.append(Int(now - acceptTicks))
+        line.append(" ")
+        line.append(bytesFromServer)
+        line.append(" ")
+        line.append(byte: termination.cause)
+        line.append(byte: termination.phase)
+        line.append(" ")
+        line.append(loop.activeSessions)
+        line.append("/")
+        line.append(frontend.currentConnections)
+        line.append("/")
+        line.append(backend?.currentConnections ?? 0)
+        line.append("/")
+        line.append(server?.currentConnections ?? 0)
+        line.append("/")
+        line.append(max(0, connectAttempts - 1))
+        line.append(" 0/")
+        line.append(backend?.queue.count ?? 0)
+        line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
+        loop.returnLogLine(line)
+    }
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session: one client connection and (at most) one server connection, the two buffers between them, and the
+// single timer that enforces every timeout. Session objects are pooled by the Loop and reused, so accepting a
+// connection allocates nothing in steady state. This file owns the lifecycle (start, close, timer); the
+// forwarding pumps and the server connection live in Session+Forwarding and Session+Connect.
+import SluiceConfig
+import SluiceCore
+
+/// Where the server side of a session stands.
+enum ServerPhase: UInt8 {
+    /// No server chosen yet.
+    case none
+    /// Waiting in the backend queue for a free slot.
+    case queued
+    /// Waiting for the turn-around delay before retrying a refused connection.
+    case retryWait
+    /// connect() in progress.
+    case connecting
+    /// Established.
+    case connected
+    /// The server connection is gone (closed after an error or at the end).
+    case closed
+}
+
+/// Why a session ended, as HAProxy's two-letter termination state (first: who/what, second: which phase).
+struct TerminationState {
+    var cause: UInt8 = UInt8(ascii: "-")
+    var phase: UInt8 = UInt8(ascii: "-")
+
+    static let normal = TerminationState()
+
+    init() {}
+
+    init(_ cause: Character, _ phase: Character) {
+        self.cause = cause.asciiValue!
+        self.phase = phase.asciiValue!
+    }
+}
+
+/// One proxied connection. Loop-thread only; pooled and reused by the Loop.
+final class Session {
+    /// Index in the Loop's session table: the poller owner id of both fds and the timer token.
+    let index: Int
+    unowned(unsafe) let loop: Loop
+    let timer: TimerID
+
+    // Set for the lifetime of one connection.
+    var isOpen = false
+    var frontend: Frontend!
+    var listener: Listener?
+    var backend: Backend?
+    var server: Server?
+    var clientFD = FD.invalid
+    var serverFD = FD.invalid
+    var client = IPEndpoint.none
+    var localAddress = IPEndpoint.none
+    var hasLocalAddress = false
+
+    /// client -> server bytes.
+    var request = IOBuffer.none
+    /// server -> client bytes.
+    var response = IOBuffer.none
+
+    var serverPhase = ServerPhase.none
+    /// The client sent FIN (or an error made reading pointless).
+    var clientReadClosed = false
+    /// We sent FIN to the client.
+    var clientWriteClosed = false
+    var serverReadClosed = false
+    var serverWriteClosed = false
+    /// The server connection carried data or was confirmed: failures are no longer connect failures.
+    var serverEstablished = false
+
+    var retriesLeft = 0
+    /// Servers tried and refused, to steer a redispatch elsewhere.
+    var lastFailedServer: Server?
+
+    // Timers: the last activity of each side; the heap holds one deadline per session (lazily moved later).
+    var clientActivity: Ticks = 0
+    var serverActivity: Ticks = 0
+    /// Deadline of the phase that has one (connect, queue, retry delay).
+    var phaseDeadline: Ticks = 0
+
+    // Log data.
+    var acceptWallSeconds = 0
+    var acceptWallMillis = 0
+    var acceptTicks: Ticks = 0
+    var queuedTicks: Ticks = 0
+    var connectStartTicks: Ticks = 0
+    var connectedTicks: Ticks = -1
+    var bytesFromClient = 0
+    var bytesFromServer = 0
+    var termination = TerminationState.normal
+    var connectAttempts = 0
+
+    // Queue links (SessionQueue).
+    var isQueued = false
+    var queueNext: Session?
+    var queuePrevious: Session?
+
+    init(index: Int, loop: Loop, timer: TimerID) {
+        self.index = index
+        self.loop = loop
+        self.timer = timer
+    }
+
+    // MARK: lifecycle
+
+    /// Starts a session for a just-accepted connection: registers the client fd (active for reading, so it is
+    /// served in this very loop turn), applies connection rules, picks the backend and the server, connects.
+    func start(clientFD fd: FD, peer: IPEndpoint, listener: Listener) {
+        let now = loop.clock.now
+        isOpen = true
+        self.listener = listener
+        frontend = listener.frontend
+        clientFD = fd
+        client = peer
+        acceptTicks = now
+        clientActivity = now
+        serverActivity = now
+        let wall = Sys.wallClock()
+        acceptWallSeconds = wall.seconds
+        acceptWallMillis = wall.microseconds / 1000
+        frontend.currentConnections += 1
+        frontend.totalConnections += 1
+        loop.poller.register(fd, kind: .client, owner: UInt32(index))
+        loop.log.debug("accept: session, fd, frontend connections", index, Int(fd.rawValue), frontend.currentConnections)
+
+        var source = SessionSamples(session: self)
+        guard frontend.acceptsConnection(&source) else {
+            frontend.deniedConnections += 1
+            termination = TerminationState("P", "R")
+            close()
+            return
+        }
+        guard let chosen = frontend.selectBackend(&source) else {
+            // No backend: nothing can serve this connection (HAProxy closes it, 'PR' in the log).
+            termination = TerminationState("P", "R")
+            close()
+            return
+        }
+        backend = chosen
+        chosen.currentConnections += 1
+        chosen.totalConnections += 1
+        retriesLeft = chosen.config.retries
+        loop.poller.wantRecv(fd)
+        assignServerAndConnect()
+        if isOpen { armTimer() }
+    }
+
+    /// Ends the session: logs it, closes both fds through the poller, frees the server slot (handing it to the
+    /// next queued session), returns buffers and gives the Session back to the pool.
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        if frontend.config.tcpLog || frontend.config.httpLog { logConnection() }
+        if isQueued { backend?.queue.remove(self) }
+        if clientFD.isValid {
+            loop.poller.delete(clientFD)
+            clientFD = .invalid
+        }
+        closeServerConnection()
+        loop.buffers.detach(&request, force: true)
+        loop.buffers.detach(&response, force: true)
+        loop.timers.cancel(timer)
+        frontend.currentConnections -= 1
+        if let b = backend { b.currentConnections -= 1 }
+        loop.log.debug("close: session, frontend connections", index, frontend.currentConnections)
+        let endedFrontend = frontend!
+        reset()
+        loop.sessionEnded(self, frontend: endedFrontend)
+    }
+
+    /// Closes the server fd (if any) and frees the server slot.
+    func closeServerConnection() {
+        if serverFD.isValid {
+            loop.poller.delete(serverFD)
+            serverFD = .invalid
+        }
+        if let s = server {
+            server = nil
+            loop.releaseServerSlot(s)
+        }
+        if serverPhase != .none { serverPhase = .closed }
+    }
+
+    /// Clears per-connection state for reuse.
+    private func reset() {
+        frontend = nil
+        listener = nil
+        backend = nil
+        server = nil
+        lastFailedServer = nil
+        serverPhase = .none
+        clientReadClosed = false
+        clientWriteClosed = false
+        serverReadClosed = false
+        serverWriteClosed = false
+        serverEstablished = false
+        hasLocalAddress = false
+        bytesFromClient = 0
+        bytesFromServer = 0
+        connectedTicks = -1
+        connectAttempts = 0
+        termination = .normal
+    }
+
+    /// Closes the session on an error or timeout with the given termination state.
+    func abort(_ state: TerminationState) {
+        if termination.cause == UInt8(ascii: "-") { termination = state }
+        close()
+    }
+
+    // MARK: timers
+
+    /// The inactivity timeout of the client side now (client-fin once a direction is shut), or nil.
+    private var clientTimeout: Int64? {
+        if clientReadClosed || clientWriteClosed, let fin = frontend.clientFinTimeoutMs { return fin }
+        if serverPhase == .connected, let tunnel = backend?.config.timeouts.tunnel { return Int64(tunnel) }
+        return frontend.clientTimeoutMs
+    }
+
+    /// The inactivity timeout of the server side now (server-fin once a direction is shut), or nil.
+    private var serverTimeout: Int64? {
+        guard let b = backend else { return nil }
+        if serverReadClosed || serverWriteClosed, let fin = b.config.timeouts.serverFin { return Int64(fin) }
+        if let tunnel = b.config.timeouts.tunnel { return Int64(tunnel) }
+        return b.config.timeouts.server.map(Int64.init)
+    }
+
+    /// The earliest deadline that applies now, or nil for none.
+    private func currentDeadline() -> Ticks? {
+        var deadline: Ticks? = nil
+        func consider(_ t: Ticks) { if deadline == nil || t < deadline! { deadline = t } }
+        switch serverPhase {
+        case .queued, .retryWait, .connecting:
+            consider(phaseDeadline)
+        default:
+            break
+        }
+        if let t = clientTimeout { consider(clientActivity + t) }
+        if serverPhase == .connected, let t = serverTimeout { consider(serverActivity + t) }
+        return deadline
+    }
+
+    /// Makes sure the heap holds a deadline no later than the real one. Activity only moves deadlines later,
+    /// which costs nothing here: the timer fires early and is re-armed (see `timerFired`).
+    func armTimer() {
+        guard let deadline = currentDeadline() else {
+            loop.timers.cancel(timer)
+            return
+        }
+        if let scheduled = loop.timers.deadline(of: timer), scheduled <= deadline { return }
+        loop.timers.schedule(timer, at: deadline)
+    }
+
+    /// The session's timer fired: either a deadline really passed, or activity moved it and it is re-armed.
+    func timerFired() {
+        guard isOpen else { return }
+        let now = loop.clock.now
+        switch serverPhase {
+        case .queued where now >= phaseDeadline:
+            queueTimedOut()
+            return
+        case .retryWait where now >= phaseDeadline:
+            retryNow()
+            return
+        case .connecting where now >= phaseDeadline:
+            connectFailed(.timedOut)
+            return
+        default:
+            break
+        }
+        if let t = clientTimeout, now >= clientActivity + t {
+            abort(TerminationState("c", serverPhase == .connected ? "D" : "C"))
+            return
+        }
+        if serverPhase == .connected, let t = serverTimeout, now >= serverActivity + t {
+            abort(TerminationState("s", "D"))
+            return
+        }
+        if let deadline = currentDeadline() { loop.timers.schedule(timer, at: deadline) }
+    }
+}
+
+/// Sample fetches over a session (for ACLs).
+struct SessionSamples: SampleSource {
+    let session: Session
+
+    var sourceAddress: IPEndpoint { session.client }
+
+    mutating func destinationAddress() -> IPEndpoint {
+        if !session.hasLocalAddress {
+            session.localAddress = Sys.localEndpoint(session.clientFD)
+            session.hasLocalAddress = true
+        }
+        return session.localAddress
+    }
+}

@@ -54,12 +54,16 @@ enum ACLParser {
             return .failure(Failure(message: "\(what): missing fetch method"))
         }
         let fetch: SampleFetch
+        let converters: [String]
         switch parseFetchExpression(expression) {
-        case .success(let value): fetch = value
+        case .success(let value): (fetch, converters) = value
         case .failure(let failure): return .failure(Failure(message: "\(what): \(failure.message)"))
         }
         guard let spec = supportedFetches[fetch.name] else {
             return .failure(Failure(message: "\(what): \(unsupportedFetchMessage(fetch.name))"))
+        }
+        if let converter = converters.first {
+            return .failure(Failure(message: "\(what): \(unsupportedConverterMessage(converter, expression))"))
         }
         if let argument = fetch.argument {
             return .failure(Failure(message: "\(what): fetch '\(fetch.name)' takes no argument, got '\(argument)'"))
@@ -142,7 +146,9 @@ enum ACLParser {
     /// "fetch 'x' is not supported by sluice" for fetches and ACL keywords HAProxy knows; "unknown fetch method"
     /// (with a suggestion) otherwise.
     static func unsupportedFetchMessage(_ name: String) -> String {
-        if HAProxyKeywords.sampleFetches.contains(name) || HAProxyKeywords.aclKeywords.contains(name) {
+        if HAProxyKeywords.sampleFetches.contains(name) || HAProxyKeywords.aclKeywords.contains(name)
+            || name.hasPrefix("lua.")
+        {
             return "fetch '\(name)' is not supported by sluice"
         }
         let candidates = supportedFetches.keys.sorted() + HAProxyKeywords.aclKeywords.sorted()
@@ -150,8 +156,8 @@ enum ACLParser {
         return "unknown fetch method '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates)
     }
 
-    /// Splits `name(arg),conv1(x),conv2` into the fetch; any converter is refused (none is supported yet).
-    static func parseFetchExpression(_ expression: String) -> Result<SampleFetch, Failure> {
+    /// Splits `name(arg),conv1(x),conv2` into the fetch and the converter names (arguments dropped).
+    static func parseFetchExpression(_ expression: String) -> Result<(SampleFetch, [String]), Failure> {
         let bytes = Array(expression.utf8)
         var index = 0
         while index < bytes.count && bytes[index] != UInt8(ascii: "(") && bytes[index] != UInt8(ascii: ",") {
@@ -169,23 +175,33 @@ enum ACLParser {
             argument = String(decoding: bytes[(index + 1)..<close], as: UTF8.self)
             index = close + 1
         }
-        if index < bytes.count {
+        var converters: [String] = []
+        while index < bytes.count {
             guard bytes[index] == UInt8(ascii: ",") else {
                 return .failure(
                     Failure(message: "unexpected '\(String(decoding: bytes[index...], as: UTF8.self))' after fetch '\(name)'"))
             }
             var end = index + 1
             while end < bytes.count && bytes[end] != UInt8(ascii: "(") && bytes[end] != UInt8(ascii: ",") { end += 1 }
-            let converter = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
-            if HAProxyKeywords.converters.contains(converter) {
-                return .failure(Failure(message: "converter '\(converter)' is not supported by sluice"))
+            converters.append(String(decoding: bytes[(index + 1)..<end], as: UTF8.self))
+            if end < bytes.count && bytes[end] == UInt8(ascii: "(") {
+                guard let close = bytes[end...].firstIndex(of: UInt8(ascii: ")")) else {
+                    return .failure(Failure(message: "missing ')' after the argument of converter '\(converters.last!)'"))
+                }
+                end = close + 1
             }
-            return .failure(
-                Failure(
-                    message: "unknown converter '\(converter)'"
-                        + KeywordSuggestion.suffix(for: converter, among: HAProxyKeywords.converters.sorted())))
+            index = end
         }
-        return .success(SampleFetch(name: name, argument: argument))
+        return .success((SampleFetch(name: name, argument: argument), converters))
+    }
+
+    /// The message for converter `name` in `expression` (no converter is supported yet).
+    static func unsupportedConverterMessage(_ name: String, _ expression: String) -> String {
+        if name.isEmpty { return "missing converter name after ',' in '\(expression)'" }
+        if HAProxyKeywords.converters.contains(name) || name.hasPrefix("lua.") {
+            return "converter '\(name)' is not supported by sluice"
+        }
+        return "unknown converter '\(name)'" + KeywordSuggestion.suffix(for: name, among: HAProxyKeywords.converters.sorted())
     }
 
     /// Normalizes an address pattern (`a.b.c.d[/len|/mask]`, `v6[/len]`, or a host name resolved now) to numeric

@@ -170,7 +170,7 @@ enum GlobalSection {
         } else if isIgnored(keyword) {
             context.warning("'\(keyword)' ignored by sluice: it only tunes HAProxy internals", line)
         } else if HAProxyKeywords.global.contains(keyword) {
-            context.alert("'\(keyword)' is not supported by sluice", line)
+            context.alert("'\(ProxySection.unsupportedName(line.words))' is not supported by sluice", line)
         } else if HAProxyKeywords.proxy.contains(keyword) {
             context.alert("'\(keyword)' is not allowed in 'global' section (it is a proxy keyword)", line)
         } else {

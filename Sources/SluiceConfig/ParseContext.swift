@@ -36,6 +36,13 @@ struct ProxyDraft {
     var defaultBackendLocation: SourceLocation?
     /// Where each server was declared, by name (first one wins), for duplicate checks.
     var serverLocations: [String: SourceLocation] = [:]
+    /// Backend names this proxy's `default_backend`/`use_backend` lines name, even lines that failed later (so a
+    /// backend is not reported unused because of another line's error).
+    var referencedBackends: Set<String> = []
+    /// A `use_backend` with a dynamic name (`%[...]`) was seen: any backend may be used.
+    var hasDynamicBackend = false
+    /// A `server` line was seen (even one that failed).
+    var hasServerLine = false
     /// A `bind` line was seen (even one that failed), so "no bind" is not reported on top of its alert.
     var hasBindLine = false
     /// False when the section header was invalid: the body is still checked, the second pass skips it.

@@ -184,9 +184,11 @@ enum ProxyRules {
         }
         let name = words[1]
         if name.contains("%[") {
+            draft.hasDynamicBackend = true
             context.alert("dynamic backend name '\(name)' is not supported by sluice", line)
             return
         }
+        draft.referencedBackends.insert(name)
         var condition: Condition?
         if words.count > 2 {
             guard words[2] == "if" || words[2] == "unless" else {

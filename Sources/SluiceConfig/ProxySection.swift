@@ -52,9 +52,11 @@ enum ProxySection {
         "default_backend": ProxyKeyword(inDefaults: true, needs: .frontend) { p, draft, context in
             guard let name = context.singleArgument(p.line, what: "a backend name") else { return }
             if name.contains("%[") {
+                draft.hasDynamicBackend = true
                 context.alert("dynamic backend name '\(name)' is not supported by sluice", p.line)
                 return
             }
+            draft.referencedBackends.insert(name)
             draft.config.defaultBackend = name
             draft.defaultBackendLocation = p.line.location
         },
@@ -62,6 +64,7 @@ enum ProxySection {
             ProxyRules.parseUseBackend(p.line, draft: &draft, context: &context)
         },
         "server": ProxyKeyword(inDefaults: false, needs: .backend) { p, draft, context in
+            draft.hasServerLine = true
             guard let server = ServerParser.parseServer(p.line, draft: draft, context: &context) else { return }
             if let previous = draft.serverLocations[server.name] {
                 context.alert(
@@ -132,6 +135,20 @@ enum ProxySection {
     /// Keywords that accept a `no` or `default` prefix.
     private static let prefixable: Set<String> = ["option", "log"]
 
+    /// Keywords whose second word names what is used (`stats enable`, `http-request set-header`): messages about
+    /// them quote both words.
+    static let multiWordKeywords: Set<String> = [
+        "stats", "http-request", "http-response", "http-after-response", "http-check", "tcp-check", "tcp-response",
+        "stick", "capture", "email-alert", "monitor", "external-check", "persist", "rate-limit", "declare",
+    ]
+
+    /// `kw` or `kw sub` (sub without its `(args)`) for a refused keyword.
+    static func unsupportedName(_ words: [String]) -> String {
+        guard multiWordKeywords.contains(words[0]), words.count > 1 else { return words[0] }
+        let sub = words[1].split(separator: "(", maxSplits: 1).first.map(String.init) ?? words[1]
+        return sub.isEmpty ? words[0] : "\(words[0]) \(sub)"
+    }
+
     /// Parses one line of a proxy or defaults section into `draft`.
     static func parse(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
         var proxyLine = ProxyLine(line: line, prefix: nil)
@@ -172,7 +189,7 @@ enum ProxySection {
             context.alert(
                 "'\(keyword)' is not supported by sluice (removed in HAProxy 2.1): use '\(replacement)'", line)
         } else if HAProxyKeywords.proxy.contains(keyword) {
-            context.alert("'\(keyword)' is not supported by sluice", line)
+            context.alert("'\(unsupportedName(line.words))' is not supported by sluice", line)
         } else if HAProxyKeywords.global.contains(keyword) {
             context.alert("'\(keyword)' is not allowed in '\(sectionName)' section (it is a 'global' keyword)", line)
         } else {

@@ -12,9 +12,11 @@ enum Validation {
             if backendsByName[proxy.config.name] == nil { backendsByName[proxy.config.name] = proxy }
         }
         var used: Set<String> = []
+        var anyDynamic = false
         for proxy in proxies where proxy.config.capabilities.contains(.frontend) {
             if let name = proxy.config.defaultBackend { used.insert(name) }
-            for rule in proxy.config.backendSwitchRules { used.insert(rule.backend) }
+            used.formUnion(proxy.referencedBackends)
+            anyDynamic = anyDynamic || proxy.hasDynamicBackend
         }
 
         for proxy in proxies where proxy.isValid {
@@ -34,7 +36,8 @@ enum Validation {
                 }
             }
             checkTimeouts(proxy, context: &context)
-            if proxy.kind == .backend && !used.contains(config.name) {
+            // A backend without any server line only holds tables or is a placeholder: not worth a warning.
+            if proxy.kind == .backend && proxy.hasServerLine && !anyDynamic && !used.contains(config.name) {
                 context.sink.warning("backend '\(config.name)' is not used by any frontend", at: config.location)
             }
         }

@@ -43,7 +43,13 @@ let package = Package(
         ),
 
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceConfigTests",
+            dependencies: ["SluiceConfig"],
+            // Read through #filePath, so a clean clone needs nothing else; excluded to keep SwiftPM quiet.
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceProxyTests",
             dependencies: ["SluiceProxy", "SluiceCore", "SluiceConfig"],

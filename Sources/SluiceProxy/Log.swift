@@ -139,7 +139,8 @@ final class Logger {
 
     /// An admin event: stderr (HAProxy style `[NOTICE]   (pid) : text`) and the global log targets.
     func admin(_ level: LogLevel, _ text: String) {
-        if !isQuiet || level <= .warning {
+        let printed = !isQuiet || level <= .warning
+        if printed {
             message.reset()
             message.append(level.stderrTag)
             message.append("(")
@@ -153,6 +154,8 @@ final class Logger {
         message.reset()
         message.append(text)
         for sink in globalSinks where sink.accepts(level) {
+            // stderr already got the line in HAProxy's admin format.
+            if printed && sink.target.destination == .stderr { continue }
             message.withBytes { sink.send($0, level: level, tag: "sluice", pid: pid, into: &line) }
         }
     }

@@ -43,6 +43,9 @@ final class Loop: PollDispatcher {
     private var spareLogLine: LineBuffer? = LineBuffer(capacity: 1024)
     /// Total connections accepted since start.
     private(set) var acceptedTotal = 0
+    /// When the last resource alert was logged, and how many were suppressed since (one line per second).
+    private var lastResourceAlert: Ticks = -1_000_000
+    private var suppressedResourceAlerts = 0
 
     /// Builds the loop around an already bound runtime. `fdCapacity` sizes the fd table (the open-files limit).
     init(runtime: Runtime, log: Logger, notifier: ServiceNotifier, fdCapacity: Int, maxConnections: Int) throws(Errno) {
@@ -199,6 +202,19 @@ final class Loop: PollDispatcher {
     }
 
     func returnLogLine(_ line: LineBuffer) { spareLogLine = line }
+
+    /// Logs a resource shortage (no fd, no memory) at most once per second, counting what it suppressed, so
+    /// that a process at its limits does not also flood its log.
+    func resourceAlert(_ message: @autoclosure () -> String) {
+        if clock.now - lastResourceAlert < 1000 {
+            suppressedResourceAlerts += 1
+            return
+        }
+        let suppressed = suppressedResourceAlerts
+        lastResourceAlert = clock.now
+        suppressedResourceAlerts = 0
+        log.admin(.alert, message() + (suppressed > 0 ? " (\(suppressed) similar messages suppressed)" : ""))
+    }
 
     // MARK: listeners
 

@@ -61,7 +61,7 @@ extension Session {
         do {
             fd = try Sys.socket(domain: server.endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
         } catch {
-            loop.log.admin(.error, "Proxy \(backend!.name): cannot create a socket for server \(server.name): \(error)")
+            loop.resourceAlert("Proxy \(backend!.name): cannot create a socket for server \(server.name): \(error)")
             abort(TerminationState("R", "C"))
             return
         }

@@ -449,3 +449,37 @@ public final class Poller<Backend: PollBackend> {
         }
     }
 }
+
+// MARK: inspection (tests and debug output only; never on the hot path)
+
+extension Poller {
+    /// The current A/P bits of each direction of `fd` (not yet necessarily flushed). For tests and debugging only.
+    func directionState(_ fd: FD) -> (recvActive: Bool, recvPolled: Bool, sendActive: Bool, sendPolled: Bool) {
+        let state = table[Int(fd.rawValue)].state
+        return (
+            state & FDState.recvActive != 0, state & FDState.recvPolled != 0,
+            state & FDState.sendActive != 0, state & FDState.sendPolled != 0
+        )
+    }
+
+    /// The P bits as of the last flush, i.e. what the kernel was told. For tests and debugging only.
+    func flushedPolled(_ fd: FD) -> (recv: Bool, send: Bool) {
+        let previous = table[Int(fd.rawValue)].state >> 4
+        return (previous & FDState.recvPolled != 0, previous & FDState.sendPolled != 0)
+    }
+
+    /// True when `fd` sits in the event cache. For tests and debugging only.
+    func isCached(_ fd: FD) -> Bool { table[Int(fd.rawValue)].cachePos != 0 }
+
+    /// True when `fd` is flagged as listed in the update list. For tests and debugging only.
+    func isUpdatePending(_ fd: FD) -> Bool { table[Int(fd.rawValue)].flags & FDFlags.updated != 0 }
+
+    /// True when `fd` is flagged as registered in the current turn and not yet served. For tests and debugging only.
+    func isFlaggedNew(_ fd: FD) -> Bool { table[Int(fd.rawValue)].flags & FDFlags.isNew != 0 }
+
+    /// The fds in the event cache, in walk order. For tests and debugging only (allocates).
+    func cachedFDs() -> [Int32] { (0..<cacheCount).map { cache[$0] } }
+
+    /// The fds in the update list, in flush order. For tests and debugging only (allocates).
+    func pendingUpdates() -> [Int32] { (0..<updateCount).map { updates[$0] } }
+}

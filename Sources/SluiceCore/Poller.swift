@@ -159,14 +159,15 @@ public final class Poller<Backend: PollBackend> {
     /// dropped, and closes it. The only way to close a registered fd.
     @inlinable
     public func delete(_ fd: FD) {
-        forget(fd)
+        forget(fd, alwaysRemoveFromKernel: false)
         Sys.close(fd)
     }
 
     /// Like `delete` without closing: the caller keeps the descriptor (e.g. to hand it to a child process).
-    /// Always issues EPOLL_CTL_DEL when the kernel knows the fd.
+    /// Always issues EPOLL_CTL_DEL when the kernel knows the fd. `alwaysRemoveFromKernel: false` is only for a
+    /// caller that closes the fd right away (as `delete` does): then DEL is issued for shared fds only.
     @inlinable
-    public func forget(_ fd: FD, alwaysRemoveFromKernel: Bool = false) {
+    public func forget(_ fd: FD, alwaysRemoveFromKernel: Bool = true) {
         let i = Int(fd.rawValue)
         precondition(i >= 0 && i < capacity, "fd \(i) outside the fd table")
         let entry = table + i

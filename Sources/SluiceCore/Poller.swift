@@ -96,6 +96,9 @@ public final class Poller<Backend: PollBackend> {
     @usableFromInline var updateCount = 0
     @usableFromInline let cache: UnsafeMutablePointer<Int32>
     @usableFromInline var cacheCount = 0
+    /// While the cache is walked: entries [0, walked) have been served this turn (the one being served
+    /// included). 0 outside the walk, where a removal is a plain "move the last entry into the hole".
+    @usableFromInline var walked = 0
     @usableFromInline let newFDs: UnsafeMutablePointer<Int32>
     @usableFromInline var newCount = 0
     /// Size of the events array asked for in each wait (`tune.maxpollevents`).
@@ -279,17 +282,30 @@ public final class Poller<Backend: PollBackend> {
         table[i].cachePos = UInt32(cacheCount)
     }
 
-    /// Removes fd `i` from the cache by moving the last entry into its slot.
+    /// Removes fd `i` from the cache by moving the last entry into its slot. During a walk, a hole among the
+    /// entries already served is first moved to the end of that served part (its last entry fills the hole):
+    /// filling it straight from the end of the cache would put an entry not yet served behind the walk, and
+    /// that fd would miss its turn (a session closing its other, already served fd did exactly that).
     @inlinable
     func removeFromCache(_ i: Int) {
         let pos = Int(table[i].cachePos)
         if pos == 0 { return }
         table[i].cachePos = 0
+        var hole = pos - 1
+        if hole < walked {
+            walked -= 1
+            if hole < walked {
+                let moved = Int(cache[walked])
+                cache[hole] = Int32(moved)
+                table[moved].cachePos = UInt32(hole + 1)
+            }
+            hole = walked
+        }
         cacheCount -= 1
-        if pos - 1 < cacheCount {
+        if hole < cacheCount {
             let moved = Int(cache[cacheCount])
-            cache[pos - 1] = Int32(moved)
-            table[moved].cachePos = UInt32(pos)
+            cache[hole] = Int32(moved)
+            table[moved].cachePos = UInt32(hole + 1)
         }
     }
 
@@ -403,13 +419,17 @@ public final class Poller<Backend: PollBackend> {
         serveNewFDs(dispatcher)
     }
 
-    /// Walks the event cache once, calling each fd for its active, unpolled directions. An owner that leaves the
-    /// cache (close) moves the last entry into its slot: that slot is processed again instead of skipped.
+    /// Walks the event cache once, calling each fd for its active, unpolled directions. An owner may delete its
+    /// own fd or any other cached fd: the entry moved into a hole ahead of the walk is served in its new slot,
+    /// and a hole behind the walk is filled without hiding anything (see `removeFromCache`), so every fd still
+    /// cached is served exactly once.
     @inlinable
     func walkCache<D: PollDispatcher>(_ dispatcher: D) {
-        var pos = 0
-        while pos < cacheCount {
-            let i = Int(cache[pos])
+        walked = 0
+        defer { walked = 0 }
+        while walked < cacheCount {
+            let i = Int(cache[walked])
+            walked += 1
             let entry = table + i
             let state = entry.pointee.state
             var events: IOEvents = []
@@ -419,8 +439,6 @@ public final class Poller<Backend: PollBackend> {
                 dispatcher.dispatch(fd: FD(Int32(i)), kind: entry.pointee.kind, owner: entry.pointee.owner, events: events)
                 serveNewFDs(dispatcher)
             }
-            if pos < cacheCount && Int(cache[pos]) != i { continue }
-            pos += 1
         }
     }
 

@@ -453,6 +453,30 @@ final class PollerTests: XCTestCase {
         poller.delete(accepting)
     }
 
+    func testCachedFDClosedAndItsNumberReused_duringTheWalk_servesTheNewOwnerOnce() {
+        let fds = openRealFDs(3)
+        for fd in fds {
+            poller.register(fd, kind: .testConn, owner: 1)
+            poller.wantRecv(fd)
+        }
+        poller.flushUpdates()
+        // fds[0]'s owner times out fds[1] (not walked yet) and an accept reuses the number at once.
+        owners.handlers[fds[0].rawValue] = { [unowned self] fd, _ in
+            self.poller.delete(fds[1])
+            reuseFDNumber(fds[1])
+            self.poller.register(fds[1], kind: .testConn, owner: 2)
+            self.poller.wantRecv(fds[1])
+            self.poller.pollRecv(fd)
+        }
+        owners.handlers[fds[1].rawValue] = { [unowned self] fd, _ in self.poller.pollRecv(fd) }
+        turn()
+        XCTAssertEqual(
+            owners.calls.map { [$0.fd: $0.owner] },
+            [[fds[0].rawValue: 1], [fds[1].rawValue: 2], [fds[2].rawValue: 1]],
+            "the old owner of the reused number is not walked; the new one is served once, as new")
+        for fd in fds { poller.delete(fd) }
+    }
+
     func testStaleEvent_forDeletedFD_isDropped() {
         let x = openRealFDs(1)[0]
         registerPolledRecv(listener, kind: .testListener)
@@ -736,6 +760,22 @@ final class PollerTests: XCTestCase {
         poller.wantRecv(a)
         poller.wantRecv(a)
         XCTAssertEqual(poller.pendingUpdates(), [a.rawValue])
+    }
+
+    func testIsRecvEnabled_andIsSendEnabled_reportActiveOrPolled() {
+        poller.register(a, kind: .testConn, owner: 0)
+        XCTAssertFalse(poller.isRecvEnabled(a))
+        XCTAssertFalse(poller.isSendEnabled(a))
+        poller.wantRecv(a)
+        poller.pollSend(a)
+        XCTAssertTrue(poller.isRecvEnabled(a))
+        XCTAssertTrue(poller.isSendEnabled(a))
+        poller.stopBoth(a)
+        XCTAssertFalse(poller.isRecvEnabled(a) || poller.isSendEnabled(a))
+        XCTAssertTrue(poller.isRegistered(a))
+        XCTAssertFalse(poller.isRegistered(b))
+        XCTAssertFalse(poller.isRegistered(FD(-1)))
+        XCTAssertFalse(poller.isRegistered(FD(4096)))
     }
 
     func testChangeOwner_redirectsDispatch() {

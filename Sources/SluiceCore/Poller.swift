@@ -106,6 +106,9 @@ public final class Poller<Backend: PollBackend> {
     @usableFromInline var updateCount = 0
     @usableFromInline let cache: UnsafeMutablePointer<Int32>
     @usableFromInline var cacheCount = 0
+    /// While the cache is walked: entries [0, walked) have been served this turn (the one being served
+    /// included). 0 outside the walk, where a removal is a plain "move the last entry into the hole".
+    @usableFromInline var walked = 0
     @usableFromInline let newFDs: UnsafeMutablePointer<Int32>
     @usableFromInline var newCount = 0
     /// Size of the events array asked for in each wait (`tune.maxpollevents`).
@@ -169,14 +172,15 @@ public final class Poller<Backend: PollBackend> {
     /// dropped, and closes it. The only way to close a registered fd.
     @inlinable
     public func delete(_ fd: FD) {
-        forget(fd)
+        forget(fd, alwaysRemoveFromKernel: false)
         Sys.close(fd)
     }
 
     /// Like `delete` without closing: the caller keeps the descriptor (e.g. to hand it to a child process).
-    /// Always issues EPOLL_CTL_DEL when the kernel knows the fd.
+    /// Always issues EPOLL_CTL_DEL when the kernel knows the fd. `alwaysRemoveFromKernel: false` is only for a
+    /// caller that closes the fd right away (as `delete` does): then DEL is issued for shared fds only.
     @inlinable
-    public func forget(_ fd: FD, alwaysRemoveFromKernel: Bool = false) {
+    public func forget(_ fd: FD, alwaysRemoveFromKernel: Bool = true) {
         let i = Int(fd.rawValue)
         precondition(i >= 0 && i < capacity, "fd \(i) outside the fd table")
         let entry = table + i
@@ -288,17 +292,30 @@ public final class Poller<Backend: PollBackend> {
         table[i].cachePos = UInt32(cacheCount)
     }
 
-    /// Removes fd `i` from the cache by moving the last entry into its slot.
+    /// Removes fd `i` from the cache by moving the last entry into its slot. During a walk, a hole among the
+    /// entries already served is first moved to the end of that served part (its last entry fills the hole):
+    /// filling it straight from the end of the cache would put an entry not yet served behind the walk, and
+    /// that fd would miss its turn (a session closing its other, already served fd did exactly that).
     @inlinable
     func removeFromCache(_ i: Int) {
         let pos = Int(table[i].cachePos)
         if pos == 0 { return }
         table[i].cachePos = 0
+        var hole = pos - 1
+        if hole < walked {
+            walked -= 1
+            if hole < walked {
+                let moved = Int(cache[walked])
+                cache[hole] = Int32(moved)
+                table[moved].cachePos = UInt32(hole + 1)
+            }
+            hole = walked
+        }
         cacheCount -= 1
-        if pos - 1 < cacheCount {
+        if hole < cacheCount {
             let moved = Int(cache[cacheCount])
-            cache[pos - 1] = Int32(moved)
-            table[moved].cachePos = UInt32(pos)
+            cache[hole] = Int32(moved)
+            table[moved].cachePos = UInt32(hole + 1)
         }
     }
 
@@ -413,13 +430,17 @@ public final class Poller<Backend: PollBackend> {
         serveNewFDs(dispatcher)
     }
 
-    /// Walks the event cache once, calling each fd for its active, unpolled directions. An owner that leaves the
-    /// cache (close) moves the last entry into its slot: that slot is processed again instead of skipped.
+    /// Walks the event cache once, calling each fd for its active, unpolled directions. An owner may delete its
+    /// own fd or any other cached fd: the entry moved into a hole ahead of the walk is served in its new slot,
+    /// and a hole behind the walk is filled without hiding anything (see `removeFromCache`), so every fd still
+    /// cached is served exactly once.
     @inlinable
     func walkCache<D: PollDispatcher>(_ dispatcher: D) {
-        var pos = 0
-        while pos < cacheCount {
-            let i = Int(cache[pos])
+        walked = 0
+        defer { walked = 0 }
+        while walked < cacheCount {
+            let i = Int(cache[walked])
+            walked += 1
             let entry = table + i
             let state = entry.pointee.state
             var events: IOEvents = []
@@ -429,8 +450,6 @@ public final class Poller<Backend: PollBackend> {
                 dispatcher.dispatch(fd: FD(Int32(i)), kind: entry.pointee.kind, owner: entry.pointee.owner, events: events)
                 serveNewFDs(dispatcher)
             }
-            if pos < cacheCount && Int(cache[pos]) != i { continue }
-            pos += 1
         }
     }
 
@@ -459,4 +478,38 @@ public final class Poller<Backend: PollBackend> {
             }
         }
     }
+}
+
+// MARK: inspection (tests and debug output only; never on the hot path)
+
+extension Poller {
+    /// The current A/P bits of each direction of `fd` (not yet necessarily flushed). For tests and debugging only.
+    func directionState(_ fd: FD) -> (recvActive: Bool, recvPolled: Bool, sendActive: Bool, sendPolled: Bool) {
+        let state = table[Int(fd.rawValue)].state
+        return (
+            state & FDState.recvActive != 0, state & FDState.recvPolled != 0,
+            state & FDState.sendActive != 0, state & FDState.sendPolled != 0
+        )
+    }
+
+    /// The P bits as of the last flush, i.e. what the kernel was told. For tests and debugging only.
+    func flushedPolled(_ fd: FD) -> (recv: Bool, send: Bool) {
+        let previous = table[Int(fd.rawValue)].state >> 4
+        return (previous & FDState.recvPolled != 0, previous & FDState.sendPolled != 0)
+    }
+
+    /// True when `fd` sits in the event cache. For tests and debugging only.
+    func isCached(_ fd: FD) -> Bool { table[Int(fd.rawValue)].cachePos != 0 }
+
+    /// True when `fd` is flagged as listed in the update list. For tests and debugging only.
+    func isUpdatePending(_ fd: FD) -> Bool { table[Int(fd.rawValue)].flags & FDFlags.updated != 0 }
+
+    /// True when `fd` is flagged as registered in the current turn and not yet served. For tests and debugging only.
+    func isFlaggedNew(_ fd: FD) -> Bool { table[Int(fd.rawValue)].flags & FDFlags.isNew != 0 }
+
+    /// The fds in the event cache, in walk order. For tests and debugging only (allocates).
+    func cachedFDs() -> [Int32] { (0..<cacheCount).map { cache[$0] } }
+
+    /// The fds in the update list, in flush order. For tests and debugging only (allocates).
+    func pendingUpdates() -> [Int32] { (0..<updateCount).map { updates[$0] } }
 }

@@ -87,7 +87,8 @@ extension Sys {
         if rc != 0 { throw Errno(rawValue: csluice_errno()) }
     }
 
-    /// connect(2) to a unix socket path, non-blocking.
+    /// connect(2) to a unix socket path, non-blocking. EAGAIN (the listener's backlog is full) is returned as
+    /// `.failed`: unlike EINPROGRESS, no connection is pending, so there is nothing to wait for.
     @inline(never)
     public static func connect(_ fd: FD, toUnixPath path: String) -> ConnectResult {
         var sun = sockaddr_un()
@@ -108,7 +109,10 @@ extension Sys {
             let err = csluice_errno()
             switch err {
             case EINTR: continue
-            case EINPROGRESS, EAGAIN: return .inProgress
+            // EAGAIN is not "in progress" for AF_UNIX: the socket stays unconnected, yet it polls writable at
+            // once with SO_ERROR 0, so waiting for writability would report a connection that does not exist
+            // (the first send then fails with ENOTCONN). Linux 6.x; HAProxy also treats it as a failure.
+            case EINPROGRESS: return .inProgress
             case EBADF, EFAULT, ENOTSOCK: unacceptable(err, "connect")
             default: return .failed(Errno(rawValue: err))
             }

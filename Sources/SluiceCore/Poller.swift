@@ -7,9 +7,14 @@
 // cache), P = polled (registered with epoll). Verbs change one direction at a time and never touch the kernel:
 //   wantX: sets A (P untouched)      pollX: P only (clears A)      stopX: clears A and P
 // The state as of the last flush is kept beside the current one; the flush issues one ADD/MOD/DEL only when
-// the P bits differ. Cache membership = some direction is A without P ("speculative work pending").
+// the P bits differ. Cache membership = some direction is A: the owner may do I/O without waiting. An A+P
+// direction (reported by epoll, not yet consumed to EAGAIN) is served by the cache too, so an owner that could
+// not consume everything (TLS plaintext hidden in OpenSSL) is called again without a new report, as POLLER.md's
+// step 4 and owner contract require; pollX (clear A) is how an owner says "nothing more until the kernel says
+// so". (POLLER.md step 5 words the walk as "active and not polled"; HAProxy 1.5 resolved the same tension with
+// a READY bit, serving active+ready fds from the cache whatever their polled state. This is that rule.)
 // A loop turn: flush -> wait (timeout 0 if the cache is not empty) -> polled events (reported directions
-// become A, owner called) -> event cache walk (A-not-P directions) -> fds registered during any call are
+// become A, owner called) -> event cache walk (A directions) -> fds registered during any call are
 // served at once, newest first. A per-fd generation travels in epoll_data so stale events are dropped.
 
 /// Which kind of owner an fd belongs to. The values are defined by the layer that registers fds (SluiceProxy);
@@ -371,12 +376,10 @@ public final class Poller<Backend: PollBackend> {
         }
     }
 
-    /// True when a direction is active and not polled: the cache must call the owner.
+    /// True when a direction is active: the cache must call the owner.
     @inlinable
     static func hasSpeculativeWork(_ state: UInt8) -> Bool {
-        let active = state & FDState.activeMask
-        let polled = (state & FDState.polledMask) >> 2
-        return active & ~polled != 0
+        state & FDState.activeMask != 0
     }
 
     /// The token stored in epoll_data for fd `i`: generation in the upper half, fd in the lower half.
@@ -430,7 +433,7 @@ public final class Poller<Backend: PollBackend> {
         serveNewFDs(dispatcher)
     }
 
-    /// Walks the event cache once, calling each fd for its active, unpolled directions. An owner may delete its
+    /// Walks the event cache once, calling each fd for its active directions. An owner may delete its
     /// own fd or any other cached fd: the entry moved into a hole ahead of the walk is served in its new slot,
     /// and a hole behind the walk is filled without hiding anything (see `removeFromCache`), so every fd still
     /// cached is served exactly once.
@@ -444,8 +447,8 @@ public final class Poller<Backend: PollBackend> {
             let entry = table + i
             let state = entry.pointee.state
             var events: IOEvents = []
-            if state & (FDState.recvActive | FDState.recvPolled) == FDState.recvActive { events.insert(.readable) }
-            if state & (FDState.sendActive | FDState.sendPolled) == FDState.sendActive { events.insert(.writable) }
+            if state & FDState.recvActive != 0 { events.insert(.readable) }
+            if state & FDState.sendActive != 0 { events.insert(.writable) }
             if !events.isEmpty {
                 dispatcher.dispatch(fd: FD(Int32(i)), kind: entry.pointee.kind, owner: entry.pointee.owner, events: events)
                 serveNewFDs(dispatcher)
@@ -467,8 +470,8 @@ public final class Poller<Backend: PollBackend> {
             guard entry.pointee.flags & FDFlags.open != 0 else { continue }
             let state = entry.pointee.state
             var events: IOEvents = []
-            if state & (FDState.recvActive | FDState.recvPolled) == FDState.recvActive { events.insert(.readable) }
-            if state & (FDState.sendActive | FDState.sendPolled) == FDState.sendActive { events.insert(.writable) }
+            if state & FDState.recvActive != 0 { events.insert(.readable) }
+            if state & FDState.sendActive != 0 { events.insert(.writable) }
             if !events.isEmpty {
                 dispatcher.dispatch(fd: FD(Int32(i)), kind: entry.pointee.kind, owner: entry.pointee.owner, events: events)
             }

@@ -686,11 +686,13 @@ final class PollerTests: XCTestCase {
         fake.script([(IOEvents([.readable, .writable]), poller.eventToken(for: a))])
         turn()
         XCTAssertEqual(owners.calls.map(\.events), [.readable])
-        // The owner did nothing: it stays A+P, the kernel keeps reporting it (level-triggered), no ctl, not cached.
+        // The owner did nothing (it could not consume everything): it stays A+P, so it is cached and called
+        // again on the next turn without a new report (timeout 0), and no ctl is issued.
         turn()
         XCTAssertEqual(fake.calls, [])
-        XCTAssertFalse(poller.isCached(a))
-        XCTAssertEqual(fake.waitTimeouts, [1000, 1000])
+        XCTAssertTrue(poller.isCached(a))
+        XCTAssertEqual(fake.waitTimeouts, [1000, 0])
+        XCTAssertEqual(owners.calls.map(\.events), [.readable, .readable])
     }
 
     func testErrorAndHangup_wakePolledDirectionsOnly() {

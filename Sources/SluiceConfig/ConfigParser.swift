@@ -168,7 +168,12 @@ struct ConfigParser {
         }
         var parent = lastDefaults
         if words.count > 2 {
-            parent = parseFrom(Array(words.dropFirst(2)), line: line, subject: draft.displayName)
+            if let named = parseFrom(Array(words.dropFirst(2)), line: line, subject: draft.displayName) {
+                parent = named
+            } else {
+                // The header has its alert; the implicit defaults keep the body's checks from cascading.
+                draft.isValid = false
+            }
         }
         if let parent {
             Self.inherit(from: defaults[parent], into: &draft)

@@ -130,5 +130,7 @@ enum AddressParser {
 /// A message about an address that did not parse (without file:line; the caller adds its context).
 struct AddressError: Error, Equatable {
     var message: String
+
+    /// Wraps a message.
     init(_ message: String) { self.message = message }
 }

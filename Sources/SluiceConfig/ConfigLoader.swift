@@ -14,6 +14,7 @@ public struct ConfigLoadResult: Sendable {
     /// Every alert and warning, in file order.
     public var diagnostics: [Diagnostic]
 
+    /// Builds a result (the loader does; tests and the proxy may too).
     public init(configuration: Configuration?, diagnostics: [Diagnostic]) {
         self.configuration = configuration
         self.diagnostics = diagnostics

@@ -62,6 +62,7 @@ struct ParseContext {
     /// Name of the current section (HAProxy's `.SECTION` pseudo-variable).
     var sectionName = ""
 
+    /// Starts with no diagnostics.
     init(environment: ConfigEnvironment) {
         self.environment = environment
     }

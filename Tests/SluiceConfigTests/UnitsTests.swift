@@ -22,6 +22,8 @@ final class UnitsTests: XCTestCase {
         XCTAssertEqual(Units.milliseconds(""), .failure(.empty))
         XCTAssertEqual(Units.milliseconds("25d"), .failure(.overflow))
         XCTAssertEqual(Units.milliseconds("99999999999999999999"), .failure(.overflow))
+        XCTAssertEqual(Units.milliseconds("2147483647000d"), .failure(.overflow))
+        XCTAssertEqual(Units.milliseconds("2147483647999us"), .failure(.overflow))
     }
 
     func testBytes_units_are1024Based() {

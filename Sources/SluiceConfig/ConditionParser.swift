@@ -105,7 +105,9 @@ enum ConditionParser {
             if let aclIndex = draft.aclIndexByName[word] {
                 current.append(Condition.Term(negated: negated, aclIndex: aclIndex))
             } else if draft.failedACLNames.contains(word) {
+                // Keep a placeholder term so the rest of the condition is still checked; never returned.
                 silentFailure = true
+                current.append(Condition.Term(negated: negated, aclIndex: -1))
             } else if let test = predefinedTest(word, location: location) {
                 draft.aclIndexByName[word] = draft.config.acls.count
                 draft.config.acls.append(ACLConfig(name: word, tests: [test]))

@@ -190,7 +190,7 @@ final class ACLTests: XCTestCase {
 
     func testCondition_referenceToFailedACL_isNotReportedTwice() {
         assertDiagnostics(
-            inFrontend("acl api path_beg /api", "use_backend be if api"),
+            inFrontend("acl api path_beg /api", "use_backend be if api or !api || TRUE"),
             ["[ALERT] parsing [t.cfg:11] : ACL 'api': fetch 'path_beg' is not supported by sluice"])
     }
 

@@ -15,14 +15,29 @@ enum ConditionParser {
     static func predefinedTest(_ name: String, location: SourceLocation) -> ACLTest? {
         switch name {
         case "TRUE":
-            return ACLTest(fetch: SampleFetch(name: "always_true"), method: .boolean, ignoreCase: false, patterns: [],
-                location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "always_true"),
+                method: .boolean,
+                ignoreCase: false,
+                patterns: [],
+                location: location
+            )
         case "FALSE":
-            return ACLTest(fetch: SampleFetch(name: "always_false"), method: .boolean, ignoreCase: false, patterns: [],
-                location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "always_false"),
+                method: .boolean,
+                ignoreCase: false,
+                patterns: [],
+                location: location
+            )
         case "LOCALHOST":
-            return ACLTest(fetch: SampleFetch(name: "src"), method: .ip, ignoreCase: false,
-                patterns: ["127.0.0.1/8", "::1"], location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "src"),
+                method: .ip,
+                ignoreCase: false,
+                patterns: ["127.0.0.1/8", "::1"],
+                location: location
+            )
         default:
             return nil
         }
@@ -117,7 +132,8 @@ enum ConditionParser {
             } else {
                 let known = draft.aclIndexByName.keys.sorted() + ["TRUE", "FALSE", "LOCALHOST"]
                 return .failure(
-                    Failure(message: "no such ACL: '\(word)'" + KeywordSuggestion.suffix(for: word, among: known)))
+                    Failure(message: "no such ACL: '\(word)'" + KeywordSuggestion.suffix(for: word, among: known))
+                )
             }
             index += 1
         }

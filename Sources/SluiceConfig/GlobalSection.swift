@@ -177,7 +177,9 @@ enum GlobalSection {
             let candidates = keywords.keys.sorted() + HAProxyKeywords.global.sorted()
             context.alert(
                 "unknown keyword '\(keyword)' in 'global' section"
-                    + KeywordSuggestion.suffix(for: keyword, among: candidates), line)
+                    + KeywordSuggestion.suffix(for: keyword, among: candidates),
+                line
+            )
         }
     }
 
@@ -186,11 +188,14 @@ enum GlobalSection {
         let tune = draft.settings.tune
         if tune.bufferSize < 1024 {
             context.sink.alert(
-                "'tune.bufsize' must be at least 1024 bytes, got \(tune.bufferSize)", at: draft.bufferSizeLocation)
+                "'tune.bufsize' must be at least 1024 bytes, got \(tune.bufferSize)",
+                at: draft.bufferSizeLocation
+            )
         } else if tune.maxRewrite >= tune.bufferSize / 2 {
             context.sink.alert(
                 "'tune.maxrewrite' (\(tune.maxRewrite)) must be less than half of 'tune.bufsize' (\(tune.bufferSize))",
-                at: draft.maxRewriteLocation ?? draft.bufferSizeLocation)
+                at: draft.maxRewriteLocation ?? draft.bufferSizeLocation
+            )
         }
     }
 }

@@ -139,7 +139,8 @@ enum Tokenizer {
                     brace = i
                     i += 1
                 }
-                guard i < bytes.count, isAlpha(bytes[i]) || bytes[i] == UInt8(ascii: "_") || bytes[i] == UInt8(ascii: ".")
+                guard i < bytes.count,
+                    isAlpha(bytes[i]) || bytes[i] == UInt8(ascii: "_") || bytes[i] == UInt8(ascii: ".")
                 else {
                     return error("forbidden first char in environment variable name", at: i < bytes.count ? i : dollar)
                 }

@@ -7,7 +7,8 @@ import XCTest
 
 final class ACLTests: XCTestCase {
     private func frontend(_ lines: String..., file: StaticString = #filePath, line: UInt = #line) -> ProxyConfig? {
-        let text = baseDefaults + "backend be\n  server s1 127.0.0.1:9000\nfrontend fe\n  bind :8080\n  default_backend be\n"
+        let text =
+            baseDefaults + "backend be\n  server s1 127.0.0.1:9000\nfrontend fe\n  bind :8080\n  default_backend be\n"
             + lines.map { $0 + "\n" }.joined()
         return assertValid(text, file: file, line: line)?.frontends.first
     }
@@ -50,16 +51,24 @@ final class ACLTests: XCTestCase {
     func testACL_noPattern_isWarning() {
         assertDiagnostics(
             inFrontend("acl a src"),
-            ["[WARNING] parsing [t.cfg:11] : ACL 'a': no pattern to match against, so this ACL never matches (add '--' to silence this)"])
+            [
+                "[WARNING] parsing [t.cfg:11] : ACL 'a': no pattern to match against, so this ACL never matches (add '--' to silence this)"
+            ]
+        )
     }
 
     func testACL_missingFetch_isAlert() {
-        assertDiagnostics(inFrontend("acl a"), ["[ALERT] parsing [t.cfg:11] : 'acl' expects an ACL name and a fetch method"])
+        assertDiagnostics(
+            inFrontend("acl a"),
+            ["[ALERT] parsing [t.cfg:11] : 'acl' expects an ACL name and a fetch method"]
+        )
     }
 
     func testACL_badName_isAlert() {
         assertDiagnostics(
-            inFrontend("acl a/b src 1.2.3.4"), ["[ALERT] parsing [t.cfg:11] : character '/' is not permitted in ACL name 'a/b'"])
+            inFrontend("acl a/b src 1.2.3.4"),
+            ["[ALERT] parsing [t.cfg:11] : character '/' is not permitted in ACL name 'a/b'"]
+        )
     }
 
     func testACL_httpFetch_isNotSupported() {
@@ -69,12 +78,15 @@ final class ACLTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'path_beg' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : ACL 'b': fetch 'hdr' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:13] : ACL 'c': fetch 'req.ssl_sni' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testACL_unknownFetch_isAlertWithSuggestion() {
         assertDiagnostics(
-            inFrontend("acl a srcc 1.2.3.4"), ["[ALERT] parsing [t.cfg:11] : ACL 'a': unknown fetch method 'srcc'; did you mean 'src'?"])
+            inFrontend("acl a srcc 1.2.3.4"),
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': unknown fetch method 'srcc'; did you mean 'src'?"]
+        )
     }
 
     func testACL_converter_isNotSupported() {
@@ -84,59 +96,78 @@ final class ACLTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:11] : ACL 'a': converter 'ipmask' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : ACL 'b': unknown converter 'nonsense'",
                 "[ALERT] parsing [t.cfg:13] : ACL 'c': missing converter name after ',' in 'src,'",
-            ])
+            ]
+        )
     }
 
     func testACL_fetchArgument_isAlert() {
         assertDiagnostics(
-            inFrontend("acl a src(2) 1.2.3.4"), ["[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'src' takes no argument, got '2'"])
+            inFrontend("acl a src(2) 1.2.3.4"),
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'src' takes no argument, got '2'"]
+        )
     }
 
     func testACL_badIPPattern_isAlert() {
         assertDiagnostics(
             inFrontend("acl a src 10.0.0.0/33"),
-            ["[ALERT] parsing [t.cfg:11] : ACL 'a': invalid IP address or network '10.0.0.0/33' for fetch 'src'"])
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': invalid IP address or network '10.0.0.0/33' for fetch 'src'"]
+        )
     }
 
     func testACL_badPortPattern_isAlert() {
         assertDiagnostics(
             inFrontend("acl a dst_port http"),
-            ["[ALERT] parsing [t.cfg:11] : ACL 'a': invalid integer or range 'http' for fetch 'dst_port'"])
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': invalid integer or range 'http' for fetch 'dst_port'"]
+        )
     }
 
     func testACL_operatorWithoutValue_isAlert() {
         assertDiagnostics(
-            inFrontend("acl a dst_port gt"), ["[ALERT] parsing [t.cfg:11] : ACL 'a': operator 'gt' expects an integer"])
+            inFrontend("acl a dst_port gt"),
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': operator 'gt' expects an integer"]
+        )
     }
 
     func testACL_patternForAlwaysTrue_isAlert() {
         assertDiagnostics(
-            inFrontend("acl a always_true 1"), ["[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'always_true' takes no pattern, got '1'"])
+            inFrontend("acl a always_true 1"),
+            ["[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'always_true' takes no pattern, got '1'"]
+        )
     }
 
     func testACL_flags_unsupportedUnknownAndMethods() {
         assertDiagnostics(
             inFrontend(
-                "acl a src -f /etc/list", "acl b src -z 1.2.3.4", "acl c src -m beg 1.2", "acl d src -m nope 1",
-                "acl e src -m"),
+                "acl a src -f /etc/list",
+                "acl b src -z 1.2.3.4",
+                "acl c src -m beg 1.2",
+                "acl d src -m nope 1",
+                "acl e src -m"
+            ),
             [
                 "[ALERT] parsing [t.cfg:11] : ACL 'a': ACL flag '-f' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : ACL 'b': '-z' is not a valid ACL option; use '--' before a pattern that starts with '-'",
                 "[ALERT] parsing [t.cfg:13] : ACL 'c': match method 'beg' with fetch 'src' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:14] : ACL 'd': unknown match method 'nope'",
                 "[ALERT] parsing [t.cfg:15] : ACL 'e': '-m' expects a match method",
-            ])
+            ]
+        )
     }
 
     func testACL_inDefaults_isNotSupported() {
         assertDiagnostics(
-            inDefaults("acl a src 1.2.3.4"), ["[ALERT] parsing [t.cfg:6] : 'acl' in a 'defaults' section is not supported by sluice"])
+            inDefaults("acl a src 1.2.3.4"),
+            ["[ALERT] parsing [t.cfg:6] : 'acl' in a 'defaults' section is not supported by sluice"]
+        )
     }
 
     func testCondition_orAndNotAndImplicitAnd() {
         let fe = frontend(
-            "acl a src 10.0.0.1", "acl b dst_port 80", "acl c src 10.0.0.2",
-            "use_backend be if a !b || c or !a c")
+            "acl a src 10.0.0.1",
+            "acl b dst_port 80",
+            "acl c src 10.0.0.2",
+            "use_backend be if a !b || c or !a c"
+        )
         let condition = fe?.backendSwitchRules.first?.condition
         XCTAssertEqual(condition?.polarity, .ifTrue)
         XCTAssertEqual(
@@ -145,7 +176,8 @@ final class ACLTests: XCTestCase {
                 [.init(negated: false, aclIndex: 0), .init(negated: true, aclIndex: 1)],
                 [.init(negated: false, aclIndex: 2)],
                 [.init(negated: true, aclIndex: 0), .init(negated: false, aclIndex: 2)],
-            ])
+            ]
+        )
     }
 
     func testCondition_anonymousACL_isAddedToProxy() {
@@ -154,7 +186,10 @@ final class ACLTests: XCTestCase {
         XCTAssertEqual(fe?.acls[0].tests[0].patterns, ["10.0.0.0/8"])
         let condition = fe?.backendSwitchRules.first?.condition
         XCTAssertEqual(condition?.polarity, .unless)
-        XCTAssertEqual(condition?.alternatives, [[.init(negated: true, aclIndex: 0), .init(negated: false, aclIndex: 1)]])
+        XCTAssertEqual(
+            condition?.alternatives,
+            [[.init(negated: true, aclIndex: 0), .init(negated: false, aclIndex: 1)]]
+        )
     }
 
     func testCondition_loneBang_negatesNextTerm() {
@@ -169,37 +204,50 @@ final class ACLTests: XCTestCase {
         XCTAssertEqual(fe?.acls[1].tests[0].fetch.name, "always_true")
         XCTAssertEqual(
             fe?.backendSwitchRules[1].condition?.alternatives,
-            [[.init(negated: true, aclIndex: 2), .init(negated: false, aclIndex: 0)]])
+            [[.init(negated: true, aclIndex: 2), .init(negated: false, aclIndex: 0)]]
+        )
     }
 
     func testCondition_unsupportedPredefinedACL_isAlert() {
         assertDiagnostics(
-            inFrontend("use_backend be if HTTP"), ["[ALERT] parsing [t.cfg:11] : predefined ACL 'HTTP' is not supported by sluice"])
+            inFrontend("use_backend be if HTTP"),
+            ["[ALERT] parsing [t.cfg:11] : predefined ACL 'HTTP' is not supported by sluice"]
+        )
     }
 
     func testCondition_undefinedACL_isAlertWithSuggestion() {
         assertDiagnostics(
             inFrontend("acl internal src 10.0.0.0/8", "use_backend be if interal"),
-            ["[ALERT] parsing [t.cfg:12] : no such ACL: 'interal'; did you mean 'internal'?"])
+            ["[ALERT] parsing [t.cfg:12] : no such ACL: 'interal'; did you mean 'internal'?"]
+        )
     }
 
     func testCondition_aclDeclaredAfterUse_isUndefined() {
         assertDiagnostics(
-            inFrontend("use_backend be if late", "acl late src 1.2.3.4"), ["[ALERT] parsing [t.cfg:11] : no such ACL: 'late'"])
+            inFrontend("use_backend be if late", "acl late src 1.2.3.4"),
+            ["[ALERT] parsing [t.cfg:11] : no such ACL: 'late'"]
+        )
     }
 
     func testCondition_referenceToFailedACL_isNotReportedTwice() {
         assertDiagnostics(
             inFrontend("acl api path_beg /api", "use_backend be if api or !api || TRUE"),
-            ["[ALERT] parsing [t.cfg:11] : ACL 'api': fetch 'path_beg' is not supported by sluice"])
+            ["[ALERT] parsing [t.cfg:11] : ACL 'api': fetch 'path_beg' is not supported by sluice"]
+        )
     }
 
     func testCondition_syntaxErrors_areAlerts() {
         assertDiagnostics(
             inFrontend(
-                "use_backend be if", "use_backend be if { src 1.2.3.4", "use_backend be if { }", "use_backend be if || TRUE",
-                "use_backend be if TRUE ||", "use_backend be if }", "use_backend be if !",
-                "use_backend be if { path /x }"),
+                "use_backend be if",
+                "use_backend be if { src 1.2.3.4",
+                "use_backend be if { }",
+                "use_backend be if || TRUE",
+                "use_backend be if TRUE ||",
+                "use_backend be if }",
+                "use_backend be if !",
+                "use_backend be if { path /x }"
+            ),
             [
                 "[ALERT] parsing [t.cfg:11] : missing condition after 'if'",
                 "[ALERT] parsing [t.cfg:12] : missing closing '}' in condition",
@@ -209,14 +257,19 @@ final class ACLTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:16] : unexpected '}' in condition",
                 "[ALERT] parsing [t.cfg:17] : '!' without a condition after it",
                 "[ALERT] parsing [t.cfg:18] : anonymous ACL: fetch 'path' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testTCPRequest_connectionAndContentRules() {
         let fe = frontend(
-            "acl blocked src 192.0.2.0/24", "tcp-request inspect-delay 5s", "tcp-request connection reject if blocked",
-            "tcp-request connection accept", "tcp-request content accept if { dst_port 443 }",
-            "tcp-request content reject unless TRUE")
+            "acl blocked src 192.0.2.0/24",
+            "tcp-request inspect-delay 5s",
+            "tcp-request connection reject if blocked",
+            "tcp-request connection accept",
+            "tcp-request content accept if { dst_port 443 }",
+            "tcp-request content reject unless TRUE"
+        )
         XCTAssertEqual(fe?.inspectDelayMs, 5000)
         let rules = fe?.tcpRequestRules
         XCTAssertEqual(rules?.map(\.stage), [.connection, .connection, .content, .content])
@@ -238,10 +291,17 @@ final class ACLTests: XCTestCase {
     func testTCPRequest_errors_areAlerts() {
         assertDiagnostics(
             inFrontend(
-                "tcp-request", "tcp-request nonsense", "tcp-request connection", "tcp-request connection track-sc0 src",
-                "tcp-request content set-var(txn.x) str(1)", "tcp-request connection acept",
-                "tcp-request session accept", "tcp-request connection accept when x", "tcp-request inspect-delay",
-                "tcp-request inspect-delay 5q"),
+                "tcp-request",
+                "tcp-request nonsense",
+                "tcp-request connection",
+                "tcp-request connection track-sc0 src",
+                "tcp-request content set-var(txn.x) str(1)",
+                "tcp-request connection acept",
+                "tcp-request session accept",
+                "tcp-request connection accept when x",
+                "tcp-request inspect-delay",
+                "tcp-request inspect-delay 5q"
+            ),
             [
                 "[ALERT] parsing [t.cfg:11] : 'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content'",
                 "[ALERT] parsing [t.cfg:12] : 'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', got 'nonsense'",
@@ -253,23 +313,32 @@ final class ACLTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:18] : 'tcp-request connection accept' expects 'if' or 'unless' followed by a condition, got 'when'",
                 "[ALERT] parsing [t.cfg:19] : 'tcp-request inspect-delay' expects a time value",
                 "[ALERT] parsing [t.cfg:20] : 'tcp-request inspect-delay': invalid time unit 'q' in '5q' (expected us, ms, s, m, h or d)",
-            ])
+            ]
+        )
     }
 
     func testTCPRequest_connectionInBackend_isAlert() {
         assertDiagnostics(
             inBackend("tcp-request connection reject"),
-            ["[ALERT] parsing [t.cfg:11] : 'tcp-request connection' not allowed because backend 'be' has no frontend capability"])
+            [
+                "[ALERT] parsing [t.cfg:11] : 'tcp-request connection' not allowed because backend 'be' has no frontend capability"
+            ]
+        )
     }
 
     func testTCPRequest_rulesInDefaults_areNotSupported() {
         assertDiagnostics(
             inDefaults("tcp-request content accept"),
-            ["[ALERT] parsing [t.cfg:6] : 'tcp-request content' rules in a 'defaults' section are not supported by sluice"])
+            [
+                "[ALERT] parsing [t.cfg:6] : 'tcp-request content' rules in a 'defaults' section are not supported by sluice"
+            ]
+        )
     }
 
     func testTCPRequest_badCondition_isAlert() {
         assertDiagnostics(
-            inFrontend("tcp-request connection reject if nope"), ["[ALERT] parsing [t.cfg:11] : no such ACL: 'nope'"])
+            inFrontend("tcp-request connection reject if nope"),
+            ["[ALERT] parsing [t.cfg:11] : no such ACL: 'nope'"]
+        )
     }
 }

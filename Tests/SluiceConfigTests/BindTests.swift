@@ -35,7 +35,8 @@ final class BindTests: XCTestCase {
             [
                 .inet(.ipv4(address: 0x7F00_0001, port: 1000)), .inet(.ipv4(address: 0x7F00_0001, port: 1001)),
                 .inet(.ipv4(address: 0x7F00_0001, port: 1002)), .inet(.ipv4(address: 0, port: 2000)),
-            ])
+            ]
+        )
     }
 
     func testBind_unixAndFD_areParsed() {
@@ -62,48 +63,66 @@ final class BindTests: XCTestCase {
     }
 
     func testBind_missingAddress_isAlert() {
-        assertDiagnostics(inFrontend("bind"), ["[ALERT] parsing [t.cfg:11] : 'bind' expects <addr>:<port> as an argument"])
+        assertDiagnostics(
+            inFrontend("bind"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind' expects <addr>:<port> as an argument"]
+        )
     }
 
     func testBind_missingPort_isAlert() {
         assertDiagnostics(
-            inFrontend("bind 127.0.0.1"), ["[ALERT] parsing [t.cfg:11] : 'bind 127.0.0.1' : missing port number in '127.0.0.1'"])
+            inFrontend("bind 127.0.0.1"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind 127.0.0.1' : missing port number in '127.0.0.1'"]
+        )
     }
 
     func testBind_invalidPort_isAlert() {
         assertDiagnostics(
-            inFrontend("bind :99999"), ["[ALERT] parsing [t.cfg:11] : 'bind :99999' : invalid port '99999'"])
+            inFrontend("bind :99999"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind :99999' : invalid port '99999'"]
+        )
     }
 
     func testBind_reversedRange_isAlert() {
         assertDiagnostics(
-            inFrontend("bind :90-80"), ["[ALERT] parsing [t.cfg:11] : 'bind :90-80' : invalid port range '90-80'"])
+            inFrontend("bind :90-80"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind :90-80' : invalid port range '90-80'"]
+        )
     }
 
     func testBind_unresolvableHost_isAlert() {
         assertDiagnostics(
             inFrontend("bind nowhere.invalid:80"),
-            ["[ALERT] parsing [t.cfg:11] : 'bind nowhere.invalid:80' : could not resolve address 'nowhere.invalid'"])
+            ["[ALERT] parsing [t.cfg:11] : 'bind nowhere.invalid:80' : could not resolve address 'nowhere.invalid'"]
+        )
     }
 
     func testBind_badFD_isAlert() {
         assertDiagnostics(
-            inFrontend("bind fd@x"), ["[ALERT] parsing [t.cfg:11] : 'bind fd@x' : invalid file descriptor 'x' in 'fd@x'"])
+            inFrontend("bind fd@x"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind fd@x' : invalid file descriptor 'x' in 'fd@x'"]
+        )
     }
 
     func testBind_unsupportedPrefix_isAlert() {
         assertDiagnostics(
-            inFrontend("bind abns@sock"), ["[ALERT] parsing [t.cfg:11] : 'bind abns@sock' : address prefix 'abns@' is not supported by sluice"])
+            inFrontend("bind abns@sock"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind abns@sock' : address prefix 'abns@' is not supported by sluice"]
+        )
     }
 
     func testBind_unknownPrefix_isAlert() {
         assertDiagnostics(
-            inFrontend("bind foo@:80"), ["[ALERT] parsing [t.cfg:11] : 'bind foo@:80' : unknown address family 'foo@' in 'foo@:80'"])
+            inFrontend("bind foo@:80"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind foo@:80' : unknown address family 'foo@' in 'foo@:80'"]
+        )
     }
 
     func testBind_emptyListItem_isAlert() {
         assertDiagnostics(
-            inFrontend("bind :80,"), ["[ALERT] parsing [t.cfg:11] : 'bind :80,' : empty address in the address list"])
+            inFrontend("bind :80,"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind :80,' : empty address in the address list"]
+        )
     }
 
     func testBind_tlsOptions_eachNotSupported() {
@@ -113,22 +132,28 @@ final class BindTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:11] : bind option 'ssl' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:11] : bind option 'crt' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:11] : bind option 'alpn' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testBind_unknownOption_isAlertWithSuggestion() {
         assertDiagnostics(
             inFrontend("bind :80 acept-proxy"),
-            ["[ALERT] parsing [t.cfg:11] : 'bind :80' : unknown option 'acept-proxy'; did you mean 'accept-proxy'?"])
+            ["[ALERT] parsing [t.cfg:11] : 'bind :80' : unknown option 'acept-proxy'; did you mean 'accept-proxy'?"]
+        )
     }
 
     func testBind_optionMissingValue_isAlert() {
-        assertDiagnostics(inFrontend("bind :80 name"), ["[ALERT] parsing [t.cfg:11] : 'bind :80' : 'name' expects an argument"])
+        assertDiagnostics(
+            inFrontend("bind :80 name"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind :80' : 'name' expects an argument"]
+        )
     }
 
     func testBind_badBacklog_isAlert() {
         assertDiagnostics(
             inFrontend("bind :80 backlog -5"),
-            ["[ALERT] parsing [t.cfg:11] : 'bind :80' : 'backlog' expects a positive integer, got '-5'"])
+            ["[ALERT] parsing [t.cfg:11] : 'bind :80' : 'backlog' expects a positive integer, got '-5'"]
+        )
     }
 }

@@ -67,7 +67,9 @@ final class CorpusTests: XCTestCase {
             let text = try String(contentsOfFile: Self.corpusDirectory + "/" + name, encoding: .utf8)
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let halves = lines.map { $0.prefix($0.count / 2) }.joined(separator: "\n")
-            let reversed = lines.map { $0.split(separator: " ").reversed().joined(separator: " ") }.joined(separator: "\n")
+            let reversed = lines.map { $0.split(separator: " ").reversed().joined(separator: " ") }.joined(
+                separator: "\n"
+            )
             for variant in [halves, reversed] {
                 let result = ConfigLoader.parse(text: variant, fileName: name, environment: Self.corpusEnvironment)
                 for diagnostic in result.diagnostics {

@@ -12,12 +12,15 @@ final class GlobalSectionTests: XCTestCase {
     func testMaxconn_notAnInteger_isAlert() {
         assertDiagnostics(
             inGlobal("maxconn lots"),
-            ["[ALERT] parsing [t.cfg:2] : 'maxconn' expects an integer from 1 to 2147483647, got 'lots'"])
+            ["[ALERT] parsing [t.cfg:2] : 'maxconn' expects an integer from 1 to 2147483647, got 'lots'"]
+        )
     }
 
     func testMaxconn_extraArgument_isAlert() {
         assertDiagnostics(
-            inGlobal("maxconn 10 20"), ["[ALERT] parsing [t.cfg:2] : 'maxconn' cannot handle unexpected argument '20'"])
+            inGlobal("maxconn 10 20"),
+            ["[ALERT] parsing [t.cfg:2] : 'maxconn' cannot handle unexpected argument '20'"]
+        )
     }
 
     func testMaxconn_missingArgument_isAlert() {
@@ -35,7 +38,8 @@ final class GlobalSectionTests: XCTestCase {
     func testPidfile_twice_isAlert() {
         assertDiagnostics(
             inGlobal("pidfile /a", "pidfile /b"),
-            ["[ALERT] parsing [t.cfg:3] : 'pidfile' already specified at t.cfg:2"])
+            ["[ALERT] parsing [t.cfg:3] : 'pidfile' already specified at t.cfg:2"]
+        )
     }
 
     func testDaemon_valid_isSet() {
@@ -43,7 +47,10 @@ final class GlobalSectionTests: XCTestCase {
     }
 
     func testDaemon_withArgument_isAlert() {
-        assertDiagnostics(inGlobal("daemon yes"), ["[ALERT] parsing [t.cfg:2] : 'daemon' cannot handle unexpected argument 'yes'"])
+        assertDiagnostics(
+            inGlobal("daemon yes"),
+            ["[ALERT] parsing [t.cfg:2] : 'daemon' cannot handle unexpected argument 'yes'"]
+        )
     }
 
     func testUserGroup_known_setNamesAndIDs() {
@@ -70,12 +77,16 @@ final class GlobalSectionTests: XCTestCase {
 
     func testUid_negative_isAlert() {
         assertDiagnostics(
-            inGlobal("uid -1"), ["[ALERT] parsing [t.cfg:2] : 'uid' expects an integer from 0 to 2147483647, got '-1'"])
+            inGlobal("uid -1"),
+            ["[ALERT] parsing [t.cfg:2] : 'uid' expects an integer from 0 to 2147483647, got '-1'"]
+        )
     }
 
     func testGid_notANumber_isAlert() {
         assertDiagnostics(
-            inGlobal("gid staff"), ["[ALERT] parsing [t.cfg:2] : 'gid' expects an integer from 0 to 2147483647, got 'staff'"])
+            inGlobal("gid staff"),
+            ["[ALERT] parsing [t.cfg:2] : 'gid' expects an integer from 0 to 2147483647, got 'staff'"]
+        )
     }
 
     func testChroot_valid_isSet() {
@@ -93,13 +104,17 @@ final class GlobalSectionTests: XCTestCase {
     func testHardStopAfter_badUnit_isAlert() {
         assertDiagnostics(
             inGlobal("hard-stop-after 30sec"),
-            ["[ALERT] parsing [t.cfg:2] : 'hard-stop-after': invalid time unit 'sec' in '30sec' (expected us, ms, s, m, h or d)"])
+            [
+                "[ALERT] parsing [t.cfg:2] : 'hard-stop-after': invalid time unit 'sec' in '30sec' (expected us, ms, s, m, h or d)"
+            ]
+        )
     }
 
     func testTune_valid_setsAllFour() {
         let tune = assertValid(
-            inGlobal("tune.bufsize 32768", "tune.maxrewrite 2048", "tune.maxpollevents 500", "tune.maxaccept 16"))?
-            .global.tune
+            inGlobal("tune.bufsize 32768", "tune.maxrewrite 2048", "tune.maxpollevents 500", "tune.maxaccept 16")
+        )?
+        .global.tune
         XCTAssertEqual(tune?.bufferSize, 32768)
         XCTAssertEqual(tune?.maxRewrite, 2048)
         XCTAssertEqual(tune?.maxPollEvents, 500)
@@ -114,31 +129,37 @@ final class GlobalSectionTests: XCTestCase {
 
     func testBufsize_belowMinimum_isAlert() {
         assertDiagnostics(
-            inGlobal("tune.bufsize 512"), ["[ALERT] parsing [t.cfg:2] : 'tune.bufsize' must be at least 1024 bytes, got 512"])
+            inGlobal("tune.bufsize 512"),
+            ["[ALERT] parsing [t.cfg:2] : 'tune.bufsize' must be at least 1024 bytes, got 512"]
+        )
     }
 
     func testMaxrewrite_halfOfBufsize_isAlert() {
         assertDiagnostics(
             inGlobal("tune.bufsize 4096", "tune.maxrewrite 2048"),
-            ["[ALERT] parsing [t.cfg:3] : 'tune.maxrewrite' (2048) must be less than half of 'tune.bufsize' (4096)"])
+            ["[ALERT] parsing [t.cfg:3] : 'tune.maxrewrite' (2048) must be less than half of 'tune.bufsize' (4096)"]
+        )
     }
 
     func testMaxrewrite_checkedAgainstDefaultBufsize() {
         assertDiagnostics(
             inGlobal("tune.maxrewrite 9000"),
-            ["[ALERT] parsing [t.cfg:2] : 'tune.maxrewrite' (9000) must be less than half of 'tune.bufsize' (16384)"])
+            ["[ALERT] parsing [t.cfg:2] : 'tune.maxrewrite' (9000) must be less than half of 'tune.bufsize' (16384)"]
+        )
     }
 
     func testMaxpollevents_zero_isAlert() {
         assertDiagnostics(
             inGlobal("tune.maxpollevents 0"),
-            ["[ALERT] parsing [t.cfg:2] : 'tune.maxpollevents' expects an integer from 1 to 1000000, got '0'"])
+            ["[ALERT] parsing [t.cfg:2] : 'tune.maxpollevents' expects an integer from 1 to 1000000, got '0'"]
+        )
     }
 
     func testMaxaccept_notANumber_isAlert() {
         assertDiagnostics(
             inGlobal("tune.maxaccept many"),
-            ["[ALERT] parsing [t.cfg:2] : 'tune.maxaccept' expects an integer from 1 to 2147483647, got 'many'"])
+            ["[ALERT] parsing [t.cfg:2] : 'tune.maxaccept' expects an integer from 1 to 2147483647, got 'many'"]
+        )
     }
 
     func testNbthread_one_isSilent() {
@@ -147,22 +168,30 @@ final class GlobalSectionTests: XCTestCase {
 
     func testNbthread_aboveOne_isWarning() {
         assertDiagnostics(
-            inGlobal("nbthread 4"), ["[WARNING] parsing [t.cfg:2] : 'nbthread 4' ignored by sluice: sluice runs one thread"])
+            inGlobal("nbthread 4"),
+            ["[WARNING] parsing [t.cfg:2] : 'nbthread 4' ignored by sluice: sluice runs one thread"]
+        )
     }
 
     func testNbthread_zero_isAlert() {
         assertDiagnostics(
-            inGlobal("nbthread 0"), ["[ALERT] parsing [t.cfg:2] : 'nbthread' expects an integer from 1 to 4096, got '0'"])
+            inGlobal("nbthread 0"),
+            ["[ALERT] parsing [t.cfg:2] : 'nbthread' expects an integer from 1 to 4096, got '0'"]
+        )
     }
 
     func testNbproc_one_isWarning() {
         assertDiagnostics(
-            inGlobal("nbproc 1"), ["[WARNING] parsing [t.cfg:2] : 'nbproc 1' ignored by sluice: sluice runs one process"])
+            inGlobal("nbproc 1"),
+            ["[WARNING] parsing [t.cfg:2] : 'nbproc 1' ignored by sluice: sluice runs one process"]
+        )
     }
 
     func testNbproc_two_isAlert() {
         assertDiagnostics(
-            inGlobal("nbproc 2"), ["[ALERT] parsing [t.cfg:2] : 'nbproc 2' is not supported by sluice: sluice runs one process"])
+            inGlobal("nbproc 2"),
+            ["[ALERT] parsing [t.cfg:2] : 'nbproc 2' is not supported by sluice: sluice runs one process"]
+        )
     }
 
     func testIgnoredKeywords_eachIsOneWarning() {
@@ -174,13 +203,16 @@ final class GlobalSectionTests: XCTestCase {
             let name = keyword.split(separator: " ")[0]
             assertDiagnostics(
                 inGlobal(keyword),
-                ["[WARNING] parsing [t.cfg:2] : '\(name)' ignored by sluice: it only tunes HAProxy internals"])
+                ["[WARNING] parsing [t.cfg:2] : '\(name)' ignored by sluice: it only tunes HAProxy internals"]
+            )
         }
     }
 
     func testIgnoredPrefix_unknownKeyword_isStillUnknown() {
         assertDiagnostics(
-            inGlobal("tune.h2.nonsense 1"), ["[ALERT] parsing [t.cfg:2] : unknown keyword 'tune.h2.nonsense' in 'global' section"])
+            inGlobal("tune.h2.nonsense 1"),
+            ["[ALERT] parsing [t.cfg:2] : unknown keyword 'tune.h2.nonsense' in 'global' section"]
+        )
     }
 
     func testLog_stdoutRaw_isParsed() {
@@ -196,9 +228,16 @@ final class GlobalSectionTests: XCTestCase {
     func testLog_everyTargetForm_isParsed() {
         let targets = assertValid(
             inGlobal(
-                "log stderr daemon", "log /dev/log local7 debug notice", "log unix@/run/log user",
-                "log udp@10.1.2.3:5514 len 4096 format rfc5424 local1", "log 10.1.2.4 mail", "log db.internal:1514 auth",
-                "log [::1]:514 kern emerg", "log fd@1 local0"))?.global.logTargets
+                "log stderr daemon",
+                "log /dev/log local7 debug notice",
+                "log unix@/run/log user",
+                "log udp@10.1.2.3:5514 len 4096 format rfc5424 local1",
+                "log 10.1.2.4 mail",
+                "log db.internal:1514 auth",
+                "log [::1]:514 kern emerg",
+                "log fd@1 local0"
+            )
+        )?.global.logTargets
         XCTAssertEqual(
             targets?.map(\.destination),
             [
@@ -206,7 +245,8 @@ final class GlobalSectionTests: XCTestCase {
                 .udp(.ipv4(address: 0x0A01_0203, port: 5514)), .udp(.ipv4(address: 0x0A01_0204, port: 514)),
                 .udp(.ipv4(address: 0x0A00_0005, port: 1514)),
                 .udp(.ipv6(address: IPv6Bytes(high: 0, low: 1), port: 514)), .stdout,
-            ])
+            ]
+        )
         XCTAssertEqual(targets?[1].maxLevel, 7)
         XCTAssertEqual(targets?[1].minLevel, 5)
         XCTAssertEqual(targets?[3].maxLength, 4096)
@@ -217,58 +257,71 @@ final class GlobalSectionTests: XCTestCase {
     func testLog_unknownFacility_isAlertWithSuggestion() {
         assertDiagnostics(
             inGlobal("log stdout locl0"),
-            ["[ALERT] parsing [t.cfg:2] : unknown log facility 'locl0'; did you mean 'local0'?"])
+            ["[ALERT] parsing [t.cfg:2] : unknown log facility 'locl0'; did you mean 'local0'?"]
+        )
     }
 
     func testLog_unknownLevel_isAlert() {
         assertDiagnostics(
-            inGlobal("log stdout local0 loud"), ["[ALERT] parsing [t.cfg:2] : unknown log level 'loud'"])
+            inGlobal("log stdout local0 loud"),
+            ["[ALERT] parsing [t.cfg:2] : unknown log level 'loud'"]
+        )
     }
 
     func testLog_unknownMinLevel_isAlert() {
         assertDiagnostics(
             inGlobal("log stdout local0 info debugx"),
-            ["[ALERT] parsing [t.cfg:2] : unknown optional minimum log level 'debugx'; did you mean 'debug'?"])
+            ["[ALERT] parsing [t.cfg:2] : unknown optional minimum log level 'debugx'; did you mean 'debug'?"]
+        )
     }
 
     func testLog_unsupportedFormat_isAlert() {
         assertDiagnostics(
             inGlobal("log stdout format short local0"),
-            ["[ALERT] parsing [t.cfg:2] : log format 'short' is not supported by sluice"])
+            ["[ALERT] parsing [t.cfg:2] : log format 'short' is not supported by sluice"]
+        )
     }
 
     func testLog_unknownFormat_isAlert() {
         assertDiagnostics(
             inGlobal("log stdout format json local0"),
-            ["[ALERT] parsing [t.cfg:2] : unknown log format 'json' (expected rfc3164, rfc5424 or raw)"])
+            ["[ALERT] parsing [t.cfg:2] : unknown log format 'json' (expected rfc3164, rfc5424 or raw)"]
+        )
     }
 
     func testLog_badLength_isAlert() {
         assertDiagnostics(
             inGlobal("log stdout len 10 local0"),
-            ["[ALERT] parsing [t.cfg:2] : 'log len' expects an integer from 80 to 65535, got '10'"])
+            ["[ALERT] parsing [t.cfg:2] : 'log len' expects an integer from 80 to 65535, got '10'"]
+        )
     }
 
     func testLog_missingFacility_isAlert() {
         assertDiagnostics(
-            inGlobal("log stdout format raw"), ["[ALERT] parsing [t.cfg:2] : 'log' expects a facility after 'raw'"])
+            inGlobal("log stdout format raw"),
+            ["[ALERT] parsing [t.cfg:2] : 'log' expects a facility after 'raw'"]
+        )
     }
 
     func testLog_unresolvableHost_isAlert() {
         assertDiagnostics(
-            inGlobal("log rsyslog:514 local0"), ["[ALERT] parsing [t.cfg:2] : log: could not resolve address 'rsyslog'"])
+            inGlobal("log rsyslog:514 local0"),
+            ["[ALERT] parsing [t.cfg:2] : log: could not resolve address 'rsyslog'"]
+        )
     }
 
     func testLog_tooManyArguments_isAlert() {
         assertDiagnostics(
             inGlobal("log stdout local0 info debug extra"),
-            ["[ALERT] parsing [t.cfg:2] : 'log' cannot handle unexpected argument 'extra'"])
+            ["[ALERT] parsing [t.cfg:2] : 'log' cannot handle unexpected argument 'extra'"]
+        )
     }
 
     func testLog_global_isAlertInGlobalSection() {
         assertDiagnostics(
             inGlobal("log global"),
-            ["[ALERT] parsing [t.cfg:2] : 'log global' is only allowed in proxy sections, not in 'global'"])
+            ["[ALERT] parsing [t.cfg:2] : 'log global' is only allowed in proxy sections, not in 'global'"]
+        )
     }
 
     func testUnsupportedGlobalKeyword_isOneAlert() {
@@ -279,19 +332,22 @@ final class GlobalSectionTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:3] : 'ca-base' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:4] : 'crt-base' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:5] : 'stats socket' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testUnknownGlobalKeyword_suggestsClosest() {
         assertDiagnostics(
             inGlobal("maxcon 10"),
-            ["[ALERT] parsing [t.cfg:2] : unknown keyword 'maxcon' in 'global' section; did you mean 'maxconn'?"])
+            ["[ALERT] parsing [t.cfg:2] : unknown keyword 'maxcon' in 'global' section; did you mean 'maxconn'?"]
+        )
     }
 
     func testProxyKeywordInGlobal_isAlert() {
         assertDiagnostics(
             inGlobal("default_backend be"),
-            ["[ALERT] parsing [t.cfg:2] : 'default_backend' is not allowed in 'global' section (it is a proxy keyword)"])
+            ["[ALERT] parsing [t.cfg:2] : 'default_backend' is not allowed in 'global' section (it is a proxy keyword)"]
+        )
     }
 
     func testTwoGlobalSections_addUp() {
@@ -303,6 +359,8 @@ final class GlobalSectionTests: XCTestCase {
 
     func testGlobalHeader_withArgument_isAlert() {
         assertDiagnostics(
-            "global extra\n" + inGlobal(), ["[ALERT] parsing [t.cfg:1] : 'global' cannot handle unexpected argument 'extra'"])
+            "global extra\n" + inGlobal(),
+            ["[ALERT] parsing [t.cfg:1] : 'global' cannot handle unexpected argument 'extra'"]
+        )
     }
 }

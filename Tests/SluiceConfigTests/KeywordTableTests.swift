@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HAProxy keyword tables and suggestions: every keyword sluice supports is one HAProxy knows, and distances.
 
-@testable import SluiceConfig
 import XCTest
+
+@testable import SluiceConfig
 
 final class KeywordTableTests: XCTestCase {
     func testSupportedGlobalKeywords_areHAProxyKeywords() {
@@ -54,8 +55,10 @@ final class KeywordTableTests: XCTestCase {
     }
 
     func testClosest_respectsLimitAndOrder() {
-        XCTAssertEqual(KeywordSuggestion.closest(to: "defalt_backend", among: ["default-server", "default_backend"]),
-            "default_backend")
+        XCTAssertEqual(
+            KeywordSuggestion.closest(to: "defalt_backend", among: ["default-server", "default_backend"]),
+            "default_backend"
+        )
         XCTAssertNil(KeywordSuggestion.closest(to: "rise", among: ["retries", "server"]))
         XCTAssertEqual(KeywordSuggestion.closest(to: "mod", among: ["mode", "mod2"]), "mode")
     }

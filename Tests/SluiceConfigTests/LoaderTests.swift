@@ -45,9 +45,16 @@ final class LoaderTests: XCTestCase {
     func testLoad_directory_readsCfgFilesInNameOrder() throws {
         let sub = directory + "/conf.d"
         try FileManager.default.createDirectory(atPath: sub + "/nested", withIntermediateDirectories: true)
-        try "backend be\n  server s 127.0.0.1:1\n".write(toFile: sub + "/20-backend.cfg", atomically: true, encoding: .utf8)
+        try "backend be\n  server s 127.0.0.1:1\n".write(
+            toFile: sub + "/20-backend.cfg",
+            atomically: true,
+            encoding: .utf8
+        )
         try "frontend fe\n  bind :80\n  default_backend be\n".write(
-            toFile: sub + "/30-frontend.cfg", atomically: true, encoding: .utf8)
+            toFile: sub + "/30-frontend.cfg",
+            atomically: true,
+            encoding: .utf8
+        )
         try baseDefaults.write(toFile: sub + "/10-defaults.cfg", atomically: true, encoding: .utf8)
         try "garbage that is not config\n".write(toFile: sub + "/README.txt", atomically: true, encoding: .utf8)
         try "frontend nested\n".write(toFile: sub + "/nested/40.cfg", atomically: true, encoding: .utf8)
@@ -60,7 +67,9 @@ final class LoaderTests: XCTestCase {
     func testLoad_emptyDirectory_isWarning() throws {
         let result = ConfigLoader.load(paths: [directory], environment: testEnvironment)
         XCTAssertEqual(
-            result.diagnostics.map(\.rendered), ["[WARNING] no '*.cfg' file in configuration directory '\(directory)'"])
+            result.diagnostics.map(\.rendered),
+            ["[WARNING] no '*.cfg' file in configuration directory '\(directory)'"]
+        )
     }
 
     func testLoad_missingFile_isAlertWithoutLocation() {
@@ -68,9 +77,19 @@ final class LoaderTests: XCTestCase {
         let result = ConfigLoader.load(paths: [path], environment: testEnvironment)
         XCTAssertNil(result.configuration)
         XCTAssertEqual(
-            result.diagnostics, [Diagnostic(severity: .alert, location: nil, message: "Could not open configuration file \(path) : No such file or directory")])
+            result.diagnostics,
+            [
+                Diagnostic(
+                    severity: .alert,
+                    location: nil,
+                    message: "Could not open configuration file \(path) : No such file or directory"
+                )
+            ]
+        )
         XCTAssertEqual(
-            result.diagnostics.map(\.rendered), ["[ALERT] Could not open configuration file \(path) : No such file or directory"])
+            result.diagnostics.map(\.rendered),
+            ["[ALERT] Could not open configuration file \(path) : No such file or directory"]
+        )
     }
 
     func testLoad_missingFileBetweenFiles_keepsOrder() throws {
@@ -84,7 +103,8 @@ final class LoaderTests: XCTestCase {
                 "[ALERT] parsing [\(first):1] : 'maxconn' found out of section (it must follow a section keyword)",
                 "[ALERT] Could not open configuration file \(missing) : No such file or directory",
                 "[ALERT] parsing [\(last):1] : unknown keyword 'bogus' out of section",
-            ])
+            ]
+        )
     }
 
     func testParse_threeErrors_yieldThreeAlerts() {
@@ -97,20 +117,22 @@ final class LoaderTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:11] : 'maxconn' expects an integer from 1 to 2147483647, got 'x'",
                 "[ALERT] parsing [t.cfg:12] : 'bind :80' : unknown option 'foo'",
                 "[ALERT] parsing [t.cfg:13] : 'timeout client': invalid time unit 'parsecs' in '5parsecs' (expected us, ms, s, m, h or d)",
-            ])
+            ]
+        )
     }
 
     func testParse_secondPassRunsAfterFirstPassErrors_inFileOrder() {
-        let text = baseDefaults + """
-            frontend fe
-                bind :80
-                default_backend nowhere
-                maxconn lots
-            backend be
-                server s 127.0.0.1:1
-                retries many
+        let text =
+            baseDefaults + """
+                frontend fe
+                    bind :80
+                    default_backend nowhere
+                    maxconn lots
+                backend be
+                    server s 127.0.0.1:1
+                    retries many
 
-            """
+                """
         assertDiagnostics(
             text,
             [
@@ -118,14 +140,17 @@ final class LoaderTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:9] : 'maxconn' expects an integer from 1 to 2147483647, got 'lots'",
                 "[WARNING] parsing [t.cfg:10] : backend 'be' is not used by any frontend",
                 "[ALERT] parsing [t.cfg:12] : 'retries' expects an integer from 0 to 1000, got 'many'",
-            ])
+            ]
+        )
     }
 
     func testParse_garbageBytes_neverCrash() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ab{}!|#\"'\\$:@,.-/ \t\n\r0123456789".utf8) + [0, 0xFF, 0xC3]
-        let keywords = ["global\n", "frontend f\n", "backend b\n", "bind ", "server s ", "acl a ", "use_backend b if ",
-            "log ", "timeout client ", "defaults\n", "listen l\n", "tcp-request content accept if "]
+        let keywords = [
+            "global\n", "frontend f\n", "backend b\n", "bind ", "server s ", "acl a ", "use_backend b if ",
+            "log ", "timeout client ", "defaults\n", "listen l\n", "tcp-request content accept if ",
+        ]
         for _ in 0..<300 {
             var bytes: [UInt8] = []
             for _ in 0..<Int.random(in: 0..<400, using: &generator) {
@@ -143,7 +168,11 @@ final class LoaderTests: XCTestCase {
     }
 
     func testDiagnostic_rendering_withAndWithoutLocation() {
-        let located = Diagnostic(severity: .warning, location: SourceLocation(file: "/etc/x.cfg", line: 3), message: "m")
+        let located = Diagnostic(
+            severity: .warning,
+            location: SourceLocation(file: "/etc/x.cfg", line: 3),
+            message: "m"
+        )
         XCTAssertEqual(located.rendered, "[WARNING] parsing [/etc/x.cfg:3] : m")
         XCTAssertEqual(Diagnostic(severity: .alert, location: nil, message: "boom").rendered, "[ALERT] boom")
     }
@@ -152,9 +181,14 @@ final class LoaderTests: XCTestCase {
         setenv("SLUICE_TEST_PORT", "9123", 1)
         defer { unsetenv("SLUICE_TEST_PORT") }
         let result = ConfigLoader.parse(
-            text: inFrontend("bind \"127.0.0.1:${SLUICE_TEST_PORT}\""), fileName: "t.cfg", environment: .process)
+            text: inFrontend("bind \"127.0.0.1:${SLUICE_TEST_PORT}\""),
+            fileName: "t.cfg",
+            environment: .process
+        )
         XCTAssertEqual(
-            result.configuration?.frontends.first?.binds.last?.addresses, [.inet(.ipv4(address: 0x7F00_0001, port: 9123))])
+            result.configuration?.frontends.first?.binds.last?.addresses,
+            [.inet(.ipv4(address: 0x7F00_0001, port: 9123))]
+        )
     }
 
     func testEnvironment_process_resolvesLocalhostAndRoot() {

@@ -10,16 +10,17 @@ final class ProxySectionTests: XCTestCase {
     private func backend(_ config: Configuration?) -> ProxyConfig? { config?.backend(named: "be") }
 
     func testMode_http_isParsedIntoModel() {
-        let text = baseDefaults + """
-            frontend fe
-                mode http
-                bind :80
-                default_backend be
-            backend be
-                mode http
-                server s1 127.0.0.1:9000
+        let text =
+            baseDefaults + """
+                frontend fe
+                    mode http
+                    bind :80
+                    default_backend be
+                backend be
+                    mode http
+                    server s1 127.0.0.1:9000
 
-            """
+                """
         let config = assertValid(text)
         XCTAssertEqual(config?.proxies.map(\.mode), [.http, .http])
         XCTAssertEqual(
@@ -27,7 +28,8 @@ final class ProxySectionTests: XCTestCase {
             [
                 "[ALERT] parsing [t.cfg:6] : 'mode http' is not supported by sluice yet (frontend 'fe')",
                 "[ALERT] parsing [t.cfg:10] : 'mode http' is not supported by sluice yet (backend 'be')",
-            ])
+            ]
+        )
     }
 
     func testMode_tcp_isDefaultAndPassesFeatureCheck() {
@@ -37,15 +39,24 @@ final class ProxySectionTests: XCTestCase {
     }
 
     func testMode_unknown_isAlert() {
-        assertDiagnostics(inFrontend("mode udp"), ["[ALERT] parsing [t.cfg:11] : 'mode' expects 'tcp' or 'http', got 'udp'"])
+        assertDiagnostics(
+            inFrontend("mode udp"),
+            ["[ALERT] parsing [t.cfg:11] : 'mode' expects 'tcp' or 'http', got 'udp'"]
+        )
     }
 
     func testMode_health_isNotSupported() {
-        assertDiagnostics(inFrontend("mode health"), ["[ALERT] parsing [t.cfg:11] : 'mode health' is not supported by sluice"])
+        assertDiagnostics(
+            inFrontend("mode health"),
+            ["[ALERT] parsing [t.cfg:11] : 'mode health' is not supported by sluice"]
+        )
     }
 
     func testMode_extraArgument_isAlert() {
-        assertDiagnostics(inFrontend("mode tcp x"), ["[ALERT] parsing [t.cfg:11] : 'mode' cannot handle unexpected argument 'x'"])
+        assertDiagnostics(
+            inFrontend("mode tcp x"),
+            ["[ALERT] parsing [t.cfg:11] : 'mode' cannot handle unexpected argument 'x'"]
+        )
     }
 
     func testMaxconn_frontend_isSet() {
@@ -54,14 +65,17 @@ final class ProxySectionTests: XCTestCase {
 
     func testMaxconn_zero_isAlert() {
         assertDiagnostics(
-            inFrontend("maxconn 0"), ["[ALERT] parsing [t.cfg:11] : 'maxconn' expects an integer from 1 to 2147483647, got '0'"])
+            inFrontend("maxconn 0"),
+            ["[ALERT] parsing [t.cfg:11] : 'maxconn' expects an integer from 1 to 2147483647, got '0'"]
+        )
     }
 
     func testMaxconn_inBackend_isIgnoredWithWarning() {
         let result = parse(inBackend("maxconn 100"))
         XCTAssertEqual(
             result.diagnostics.map(\.rendered),
-            ["[WARNING] parsing [t.cfg:11] : 'maxconn' ignored because backend 'be' has no frontend capability"])
+            ["[WARNING] parsing [t.cfg:11] : 'maxconn' ignored because backend 'be' has no frontend capability"]
+        )
         XCTAssertNil(result.configuration?.backend(named: "be")?.maxconn)
     }
 
@@ -70,19 +84,26 @@ final class ProxySectionTests: XCTestCase {
     }
 
     func testDefaultBackend_missingName_isAlert() {
-        assertDiagnostics(inFrontend("default_backend"), ["[ALERT] parsing [t.cfg:11] : 'default_backend' expects a backend name"])
+        assertDiagnostics(
+            inFrontend("default_backend"),
+            ["[ALERT] parsing [t.cfg:11] : 'default_backend' expects a backend name"]
+        )
     }
 
     func testDefaultBackend_extraArgument_isAlert() {
         assertDiagnostics(
             inFrontend("default_backend be other"),
-            ["[ALERT] parsing [t.cfg:11] : 'default_backend' cannot handle unexpected argument 'other'"])
+            ["[ALERT] parsing [t.cfg:11] : 'default_backend' cannot handle unexpected argument 'other'"]
+        )
     }
 
     func testDefaultBackend_inBackend_isAlert() {
         assertDiagnostics(
             inBackend("default_backend be"),
-            ["[ALERT] parsing [t.cfg:11] : 'default_backend' not allowed because backend 'be' has no frontend capability"])
+            [
+                "[ALERT] parsing [t.cfg:11] : 'default_backend' not allowed because backend 'be' has no frontend capability"
+            ]
+        )
     }
 
     func testUseBackend_withCondition_isRule() {
@@ -96,25 +117,33 @@ final class ProxySectionTests: XCTestCase {
     }
 
     func testUseBackend_missingName_isAlert() {
-        assertDiagnostics(inFrontend("use_backend"), ["[ALERT] parsing [t.cfg:11] : 'use_backend' expects a backend name"])
+        assertDiagnostics(
+            inFrontend("use_backend"),
+            ["[ALERT] parsing [t.cfg:11] : 'use_backend' expects a backend name"]
+        )
     }
 
     func testUseBackend_garbageAfterName_isAlert() {
         assertDiagnostics(
             inFrontend("use_backend be when x"),
-            ["[ALERT] parsing [t.cfg:11] : 'use_backend be' expects 'if' or 'unless' followed by a condition, got 'when'"])
+            [
+                "[ALERT] parsing [t.cfg:11] : 'use_backend be' expects 'if' or 'unless' followed by a condition, got 'when'"
+            ]
+        )
     }
 
     func testUseBackend_dynamicName_isNotSupported() {
         assertDiagnostics(
             inFrontend("use_backend %[req.hdr(host)]"),
-            ["[ALERT] parsing [t.cfg:11] : dynamic backend name '%[req.hdr(host)]' is not supported by sluice"])
+            ["[ALERT] parsing [t.cfg:11] : dynamic backend name '%[req.hdr(host)]' is not supported by sluice"]
+        )
     }
 
     func testUseBackend_inBackend_isAlert() {
         assertDiagnostics(
             inBackend("use_backend be"),
-            ["[ALERT] parsing [t.cfg:11] : 'use_backend' not allowed because backend 'be' has no frontend capability"])
+            ["[ALERT] parsing [t.cfg:11] : 'use_backend' not allowed because backend 'be' has no frontend capability"]
+        )
     }
 
     func testBalance_everyAlgorithm_isParsed() {
@@ -134,28 +163,36 @@ final class ProxySectionTests: XCTestCase {
     func testBalance_unknown_isAlertWithSuggestion() {
         assertDiagnostics(
             inBackend("balance roundrobbin"),
-            ["[ALERT] parsing [t.cfg:11] : unknown balance algorithm 'roundrobbin'; did you mean 'roundrobin'?"])
+            ["[ALERT] parsing [t.cfg:11] : unknown balance algorithm 'roundrobbin'; did you mean 'roundrobin'?"]
+        )
     }
 
     func testBalance_unsupported_isAlert() {
-        assertDiagnostics(inBackend("balance hdr(host)"), ["[ALERT] parsing [t.cfg:11] : 'balance hdr' is not supported by sluice"])
+        assertDiagnostics(
+            inBackend("balance hdr(host)"),
+            ["[ALERT] parsing [t.cfg:11] : 'balance hdr' is not supported by sluice"]
+        )
     }
 
     func testBalance_randomZeroDraws_isAlert() {
         assertDiagnostics(
             inBackend("balance random(0)"),
-            ["[ALERT] parsing [t.cfg:11] : 'balance random' expects a number of draws of at least 1, as in 'random(2)'"])
+            ["[ALERT] parsing [t.cfg:11] : 'balance random' expects a number of draws of at least 1, as in 'random(2)'"]
+        )
     }
 
     func testBalance_uriOptions_areNotSupported() {
         assertDiagnostics(
-            inBackend("balance uri whole"), ["[ALERT] parsing [t.cfg:11] : 'balance uri whole' is not supported by sluice"])
+            inBackend("balance uri whole"),
+            ["[ALERT] parsing [t.cfg:11] : 'balance uri whole' is not supported by sluice"]
+        )
     }
 
     func testBalance_inFrontend_isAlert() {
         assertDiagnostics(
             inFrontend("balance roundrobin"),
-            ["[ALERT] parsing [t.cfg:11] : 'balance' not allowed because frontend 'fe' has no backend capability"])
+            ["[ALERT] parsing [t.cfg:11] : 'balance' not allowed because frontend 'fe' has no backend capability"]
+        )
     }
 
     func testHashType_consistent_isSet() {
@@ -165,13 +202,16 @@ final class ProxySectionTests: XCTestCase {
 
     func testHashType_unknown_isAlert() {
         assertDiagnostics(
-            inBackend("hash-type ring"), ["[ALERT] parsing [t.cfg:11] : 'hash-type' expects 'map-based' or 'consistent', got 'ring'"])
+            inBackend("hash-type ring"),
+            ["[ALERT] parsing [t.cfg:11] : 'hash-type' expects 'map-based' or 'consistent', got 'ring'"]
+        )
     }
 
     func testHashType_function_isNotSupported() {
         assertDiagnostics(
             inBackend("hash-type consistent sdbm"),
-            ["[ALERT] parsing [t.cfg:11] : hash function 'sdbm' of 'hash-type' is not supported by sluice"])
+            ["[ALERT] parsing [t.cfg:11] : hash function 'sdbm' of 'hash-type' is not supported by sluice"]
+        )
     }
 
     func testRetries_valid_isSet() {
@@ -181,13 +221,21 @@ final class ProxySectionTests: XCTestCase {
 
     func testRetries_negative_isAlert() {
         assertDiagnostics(
-            inBackend("retries -2"), ["[ALERT] parsing [t.cfg:11] : 'retries' expects an integer from 0 to 1000, got '-2'"])
+            inBackend("retries -2"),
+            ["[ALERT] parsing [t.cfg:11] : 'retries' expects an integer from 0 to 1000, got '-2'"]
+        )
     }
 
     func testTimeouts_all_areParsed() {
         let text = inDefaults(
-            "timeout tunnel 1h", "timeout client-fin 2s", "timeout server-fin 3s", "timeout queue 4s",
-            "timeout http-request 5s", "timeout http-keep-alive 6s", "timeout check 7s")
+            "timeout tunnel 1h",
+            "timeout client-fin 2s",
+            "timeout server-fin 3s",
+            "timeout queue 4s",
+            "timeout http-request 5s",
+            "timeout http-keep-alive 6s",
+            "timeout check 7s"
+        )
         let timeouts = backend(assertValid(text))?.timeouts
         XCTAssertEqual(timeouts?.connect, 1000)
         XCTAssertEqual(timeouts?.client, 1000)
@@ -206,34 +254,43 @@ final class ProxySectionTests: XCTestCase {
         XCTAssertNil(result.configuration?.frontends.first?.timeouts.client)
         XCTAssertEqual(
             result.diagnostics.map(\.rendered),
-            ["[WARNING] parsing [t.cfg:8] : missing timeouts for frontend 'fe': please set 'timeout client'"])
+            ["[WARNING] parsing [t.cfg:8] : missing timeouts for frontend 'fe': please set 'timeout client'"]
+        )
     }
 
     func testTimeout_unknownName_isAlertWithSuggestion() {
         assertDiagnostics(
-            inFrontend("timeout clinet 5s"), ["[ALERT] parsing [t.cfg:11] : unknown timeout 'clinet'; did you mean 'client'?"])
+            inFrontend("timeout clinet 5s"),
+            ["[ALERT] parsing [t.cfg:11] : unknown timeout 'clinet'; did you mean 'client'?"]
+        )
     }
 
     func testTimeout_tarpit_isNotSupported() {
-        assertDiagnostics(inFrontend("timeout tarpit 5s"), ["[ALERT] parsing [t.cfg:11] : 'timeout tarpit' is not supported by sluice"])
+        assertDiagnostics(
+            inFrontend("timeout tarpit 5s"),
+            ["[ALERT] parsing [t.cfg:11] : 'timeout tarpit' is not supported by sluice"]
+        )
     }
 
     func testTimeout_missingValue_isAlert() {
         assertDiagnostics(
             inFrontend("timeout client"),
-            ["[ALERT] parsing [t.cfg:11] : 'timeout client' expects a time value (<number>[us|ms|s|m|h|d])"])
+            ["[ALERT] parsing [t.cfg:11] : 'timeout client' expects a time value (<number>[us|ms|s|m|h|d])"]
+        )
     }
 
     func testTimeout_extraValue_isAlert() {
         assertDiagnostics(
             inBackend("timeout connect 1s 2s"),
-            ["[ALERT] parsing [t.cfg:11] : 'timeout connect' cannot handle unexpected argument '2s'"])
+            ["[ALERT] parsing [t.cfg:11] : 'timeout connect' cannot handle unexpected argument '2s'"]
+        )
     }
 
     func testTimeout_serverInFrontend_isIgnoredWithWarning() {
         assertDiagnostics(
             inFrontend("timeout server 5s"),
-            ["[WARNING] parsing [t.cfg:11] : 'timeout server' ignored because frontend 'fe' has no backend capability"])
+            ["[WARNING] parsing [t.cfg:11] : 'timeout server' ignored because frontend 'fe' has no backend capability"]
+        )
     }
 
     func testDeprecatedTimeouts_areAlertsNamingReplacement() {
@@ -243,7 +300,8 @@ final class ProxySectionTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:6] : 'contimeout' is not supported by sluice (removed in HAProxy 2.1): use 'timeout connect'",
                 "[ALERT] parsing [t.cfg:7] : 'clitimeout' is not supported by sluice (removed in HAProxy 2.1): use 'timeout client'",
                 "[ALERT] parsing [t.cfg:8] : 'srvtimeout' is not supported by sluice (removed in HAProxy 2.1): use 'timeout server'",
-            ])
+            ]
+        )
     }
 
     func testOptionRedispatch_andNo_toggle() {
@@ -256,12 +314,17 @@ final class ProxySectionTests: XCTestCase {
     func testOptionRedispatch_inFrontend_isIgnoredWithWarning() {
         assertDiagnostics(
             inFrontend("option redispatch"),
-            ["[WARNING] parsing [t.cfg:11] : 'option redispatch' ignored because frontend 'fe' has no backend capability"])
+            [
+                "[WARNING] parsing [t.cfg:11] : 'option redispatch' ignored because frontend 'fe' has no backend capability"
+            ]
+        )
     }
 
     func testOptionRedispatch_withInterval_isNotSupported() {
         assertDiagnostics(
-            inBackend("option redispatch 3"), ["[ALERT] parsing [t.cfg:11] : 'option redispatch 3' is not supported by sluice"])
+            inBackend("option redispatch 3"),
+            ["[ALERT] parsing [t.cfg:11] : 'option redispatch 3' is not supported by sluice"]
+        )
     }
 
     func testOptionTcplogHttplog_areSet() {
@@ -271,22 +334,31 @@ final class ProxySectionTests: XCTestCase {
     }
 
     func testOptionHttplog_clf_isNotSupported() {
-        assertDiagnostics(inFrontend("option httplog clf"), ["[ALERT] parsing [t.cfg:11] : 'option httplog clf' is not supported by sluice"])
+        assertDiagnostics(
+            inFrontend("option httplog clf"),
+            ["[ALERT] parsing [t.cfg:11] : 'option httplog clf' is not supported by sluice"]
+        )
     }
 
     func testOptionHttplog_inBackend_isIgnoredWithWarning() {
         assertDiagnostics(
             inBackend("option httplog"),
-            ["[WARNING] parsing [t.cfg:11] : 'option httplog' ignored because backend 'be' has no frontend capability"])
+            ["[WARNING] parsing [t.cfg:11] : 'option httplog' ignored because backend 'be' has no frontend capability"]
+        )
     }
 
     func testOption_unsupported_isAlert() {
-        assertDiagnostics(inFrontend("option forwardfor"), ["[ALERT] parsing [t.cfg:11] : 'option forwardfor' is not supported by sluice"])
+        assertDiagnostics(
+            inFrontend("option forwardfor"),
+            ["[ALERT] parsing [t.cfg:11] : 'option forwardfor' is not supported by sluice"]
+        )
     }
 
     func testOption_unknown_isAlertWithSuggestion() {
         assertDiagnostics(
-            inFrontend("option tcplogg"), ["[ALERT] parsing [t.cfg:11] : unknown option 'tcplogg'; did you mean 'tcplog'?"])
+            inFrontend("option tcplogg"),
+            ["[ALERT] parsing [t.cfg:11] : unknown option 'tcplogg'; did you mean 'tcplog'?"]
+        )
     }
 
     func testOption_missingName_isAlert() {
@@ -294,7 +366,10 @@ final class ProxySectionTests: XCTestCase {
     }
 
     func testNoPrefix_onOtherKeyword_isAlert() {
-        assertDiagnostics(inFrontend("no maxconn"), ["[ALERT] parsing [t.cfg:11] : 'no' prefix is not supported for 'maxconn'"])
+        assertDiagnostics(
+            inFrontend("no maxconn"),
+            ["[ALERT] parsing [t.cfg:11] : 'no' prefix is not supported for 'maxconn'"]
+        )
     }
 
     func testLog_globalTargetAndNoLog() {
@@ -312,55 +387,77 @@ final class ProxySectionTests: XCTestCase {
 
     func testLog_badTarget_isAlert() {
         assertDiagnostics(
-            inFrontend("log ring@buf local0"), ["[ALERT] parsing [t.cfg:11] : log target prefix 'ring@' is not supported by sluice"])
+            inFrontend("log ring@buf local0"),
+            ["[ALERT] parsing [t.cfg:11] : log target prefix 'ring@' is not supported by sluice"]
+        )
     }
 
     func testLog_globalWithArgument_isAlert() {
         assertDiagnostics(
-            inFrontend("log global now"), ["[ALERT] parsing [t.cfg:11] : 'log global' cannot handle unexpected argument 'now'"])
+            inFrontend("log global now"),
+            ["[ALERT] parsing [t.cfg:11] : 'log global' cannot handle unexpected argument 'now'"]
+        )
     }
 
     func testNoLog_withArgument_isAlert() {
-        assertDiagnostics(inFrontend("no log x"), ["[ALERT] parsing [t.cfg:11] : 'no log' cannot handle unexpected argument 'x'"])
+        assertDiagnostics(
+            inFrontend("no log x"),
+            ["[ALERT] parsing [t.cfg:11] : 'no log' cannot handle unexpected argument 'x'"]
+        )
     }
 
     func testUnsupportedProxyKeywords_areOneAlertEach() {
         assertDiagnostics(
-            inFrontend("stats enable", "http-request set-header X y", "stick-table type ip size 1m", "errorfile 503 /x"),
+            inFrontend(
+                "stats enable",
+                "http-request set-header X y",
+                "stick-table type ip size 1m",
+                "errorfile 503 /x"
+            ),
             [
                 "[ALERT] parsing [t.cfg:11] : 'stats enable' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : 'http-request set-header' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:13] : 'stick-table' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:14] : 'errorfile' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testUnknownProxyKeyword_suggestsClosest() {
         assertDiagnostics(
             inFrontend("defalt_backend be"),
-            ["[ALERT] parsing [t.cfg:11] : unknown keyword 'defalt_backend' in 'frontend' section; did you mean 'default_backend'?"])
+            [
+                "[ALERT] parsing [t.cfg:11] : unknown keyword 'defalt_backend' in 'frontend' section; did you mean 'default_backend'?"
+            ]
+        )
     }
 
     func testUnknownProxyKeyword_withoutCloseMatch_hasNoSuggestion() {
         assertDiagnostics(
-            inBackend("rise 3"), ["[ALERT] parsing [t.cfg:11] : unknown keyword 'rise' in 'backend' section"])
+            inBackend("rise 3"),
+            ["[ALERT] parsing [t.cfg:11] : unknown keyword 'rise' in 'backend' section"]
+        )
     }
 
     func testGlobalKeywordInProxy_isAlert() {
         assertDiagnostics(
             inFrontend("daemon"),
-            ["[ALERT] parsing [t.cfg:11] : 'daemon' is not allowed in 'frontend' section (it is a 'global' keyword)"])
+            ["[ALERT] parsing [t.cfg:11] : 'daemon' is not allowed in 'frontend' section (it is a 'global' keyword)"]
+        )
     }
 
     func testServerInFrontend_isAlert() {
         assertDiagnostics(
             inFrontend("server s 127.0.0.1:1"),
-            ["[ALERT] parsing [t.cfg:11] : 'server' not allowed because frontend 'fe' has no backend capability"])
+            ["[ALERT] parsing [t.cfg:11] : 'server' not allowed because frontend 'fe' has no backend capability"]
+        )
     }
 
     func testBindInBackend_isAlert() {
         assertDiagnostics(
-            inBackend("bind :81"), ["[ALERT] parsing [t.cfg:11] : 'bind' not allowed because backend 'be' has no frontend capability"])
+            inBackend("bind :81"),
+            ["[ALERT] parsing [t.cfg:11] : 'bind' not allowed because backend 'be' has no frontend capability"]
+        )
     }
 
     func testBindServerUseBackendInDefaults_areAlerts() {
@@ -370,19 +467,21 @@ final class ProxySectionTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:6] : 'bind' not allowed in 'defaults' section",
                 "[ALERT] parsing [t.cfg:7] : 'server' not allowed in 'defaults' section",
                 "[ALERT] parsing [t.cfg:8] : 'use_backend' not allowed in 'defaults' section",
-            ])
+            ]
+        )
     }
 
     func testListen_hasBothCapabilities() {
-        let text = baseDefaults + """
-            listen app
-                bind 127.0.0.1:7000
-                maxconn 50
-                balance leastconn
-                server a 127.0.0.1:7001
-                server b 127.0.0.1:7002 backup
+        let text =
+            baseDefaults + """
+                listen app
+                    bind 127.0.0.1:7000
+                    maxconn 50
+                    balance leastconn
+                    server a 127.0.0.1:7001
+                    server b 127.0.0.1:7002 backup
 
-            """
+                """
         let config = assertValid(text)
         XCTAssertEqual(config?.frontends.map(\.name), ["app"])
         XCTAssertEqual(config?.backends.map(\.name), ["app"])

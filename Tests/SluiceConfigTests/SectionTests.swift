@@ -95,31 +95,42 @@ final class SectionTests: XCTestCase {
     }
 
     func testDefaults_fromUnknown_isAlert() {
-        let text = baseDefaults + "frontend fe from nope\n  bind :80\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n"
+        let text =
+            baseDefaults
+            + "frontend fe from nope\n  bind :80\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n"
         assertDiagnostics(text, ["[ALERT] parsing [t.cfg:6] : defaults section 'nope' not found for frontend 'fe'"])
     }
 
     func testDefaults_fromDeclaredLater_isAlert() {
-        let text = baseDefaults
+        let text =
+            baseDefaults
             + "frontend fe from later\n  bind :80\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\ndefaults later\n"
         assertDiagnostics(text, ["[ALERT] parsing [t.cfg:6] : defaults section 'later' not found for frontend 'fe'"])
     }
 
     func testDefaults_ambiguousName_isAlert() {
-        let text = "defaults d\ndefaults d\n" + baseDefaults
+        let text =
+            "defaults d\ndefaults d\n" + baseDefaults
             + "frontend fe from d\n  timeout client 1s\n  bind :80\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n"
         assertDiagnostics(
             text,
-            ["[ALERT] parsing [t.cfg:8] : ambiguous defaults section name 'd' referenced by frontend 'fe': declared at t.cfg:1 and t.cfg:2"])
+            [
+                "[ALERT] parsing [t.cfg:8] : ambiguous defaults section name 'd' referenced by frontend 'fe': declared at t.cfg:1 and t.cfg:2"
+            ]
+        )
     }
 
     func testProxyHeader_badFromSyntax_isAlert() {
         assertDiagnostics(
             baseDefaults + "frontend fe :80\n  bind :80\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n",
-            ["[ALERT] parsing [t.cfg:6] : 'frontend' cannot handle unexpected argument ':80'; use 'bind' for listening addresses"])
+            [
+                "[ALERT] parsing [t.cfg:6] : 'frontend' cannot handle unexpected argument ':80'; use 'bind' for listening addresses"
+            ]
+        )
         assertDiagnostics(
             baseDefaults + "backend be from\n  server s 127.0.0.1:1\n",
-            ["[ALERT] parsing [t.cfg:6] : 'from' expects the name of a defaults section"])
+            ["[ALERT] parsing [t.cfg:6] : 'from' expects the name of a defaults section"]
+        )
     }
 
     func testDefaults_carryFrontendOnlySettingsToFrontendsOnly() {
@@ -133,29 +144,38 @@ final class SectionTests: XCTestCase {
     }
 
     func testProxy_missingName_isAlert() {
-        assertDiagnostics(baseDefaults + "backend\n  server s 127.0.0.1:1\n", ["[ALERT] parsing [t.cfg:6] : 'backend' expects a <name> argument"])
+        assertDiagnostics(
+            baseDefaults + "backend\n  server s 127.0.0.1:1\n",
+            ["[ALERT] parsing [t.cfg:6] : 'backend' expects a <name> argument"]
+        )
     }
 
     func testProxy_badNameCharacter_isAlert() {
         assertDiagnostics(
             baseDefaults + "backend b/e\n  server s 127.0.0.1:1\n",
-            ["[ALERT] parsing [t.cfg:6] : character '/' is not permitted in 'backend' name 'b/e'"])
+            ["[ALERT] parsing [t.cfg:6] : character '/' is not permitted in 'backend' name 'b/e'"]
+        )
     }
 
     func testProxy_duplicateNameSameCapability_isAlert() {
         let text = inBackend() + "backend be\n  server s 127.0.0.1:2\n"
         assertDiagnostics(
-            text, ["[ALERT] parsing [t.cfg:11] : backend 'be' has the same name as backend 'be' declared at t.cfg:9"])
+            text,
+            ["[ALERT] parsing [t.cfg:11] : backend 'be' has the same name as backend 'be' declared at t.cfg:9"]
+        )
     }
 
     func testProxy_listenClashesWithFrontend() {
         let text = inBackend() + "listen fe\n  bind :81\n  server s 127.0.0.1:2\n"
         assertDiagnostics(
-            text, ["[ALERT] parsing [t.cfg:11] : listen 'fe' has the same name as frontend 'fe' declared at t.cfg:6"])
+            text,
+            ["[ALERT] parsing [t.cfg:11] : listen 'fe' has the same name as frontend 'fe' declared at t.cfg:6"]
+        )
     }
 
     func testProxy_frontendAndBackendMayShareName() {
-        let text = baseDefaults + "frontend app\n  bind :80\n  default_backend app\nbackend app\n  server s 127.0.0.1:1\n"
+        let text =
+            baseDefaults + "frontend app\n  bind :80\n  default_backend app\nbackend app\n  server s 127.0.0.1:1\n"
         XCTAssertEqual(assertValid(text)?.proxies.map(\.name), ["app", "app"])
     }
 
@@ -167,12 +187,15 @@ final class SectionTests: XCTestCase {
     func testKeywordOutOfSection_isAlert() {
         assertDiagnostics(
             "maxconn 10\n" + inBackend(),
-            ["[ALERT] parsing [t.cfg:1] : 'maxconn' found out of section (it must follow a section keyword)"])
+            ["[ALERT] parsing [t.cfg:1] : 'maxconn' found out of section (it must follow a section keyword)"]
+        )
     }
 
     func testUnknownKeywordOutOfSection_suggestsSection() {
         assertDiagnostics(
-            "fronted fe\n" + inBackend(), ["[ALERT] parsing [t.cfg:1] : unknown keyword 'fronted' out of section; did you mean 'frontend'?"])
+            "fronted fe\n" + inBackend(),
+            ["[ALERT] parsing [t.cfg:1] : unknown keyword 'fronted' out of section; did you mean 'frontend'?"]
+        )
     }
 
     func testConditionalDirective_isNotSupported() {
@@ -181,7 +204,8 @@ final class SectionTests: XCTestCase {
             [
                 "[ALERT] parsing [t.cfg:11] : '.if' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : '.endif' is not supported by sluice",
-            ])
+            ]
+        )
     }
 
     func testSectionPseudoVariable_namesCurrentSection() {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tokenizer: HAProxy's quoting, escaping, comments, environment expansion (double quotes only), line endings.
 
-@testable import SluiceConfig
 import XCTest
+
+@testable import SluiceConfig
 
 final class TokenizerTests: XCTestCase {
     private let variables = ["A": "alpha", "EMPTY": "", "LIST": "x  y z", "SP": "a b"]

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Units: integers, times (default ms) and sizes (1024-based), and their messages.
 
-@testable import SluiceConfig
 import XCTest
+
+@testable import SluiceConfig
 
 final class UnitsTests: XCTestCase {
     func testMilliseconds_everyUnit_converts() {
@@ -51,19 +52,26 @@ final class UnitsTests: XCTestCase {
     func testTimeout_badUnit_namesTheUnit() {
         assertDiagnostics(
             inFrontend("timeout client 5x"),
-            ["[ALERT] parsing [t.cfg:11] : 'timeout client': invalid time unit 'x' in '5x' (expected us, ms, s, m, h or d)"])
+            [
+                "[ALERT] parsing [t.cfg:11] : 'timeout client': invalid time unit 'x' in '5x' (expected us, ms, s, m, h or d)"
+            ]
+        )
     }
 
     func testTimeout_notANumber_isAlert() {
         assertDiagnostics(
             inFrontend("timeout client fast"),
-            ["[ALERT] parsing [t.cfg:11] : 'timeout client' expects a time value (<number>[us|ms|s|m|h|d]), got 'fast'"])
+            ["[ALERT] parsing [t.cfg:11] : 'timeout client' expects a time value (<number>[us|ms|s|m|h|d]), got 'fast'"]
+        )
     }
 
     func testTimeout_overflow_isAlert() {
         assertDiagnostics(
             inFrontend("timeout client 30d"),
-            ["[ALERT] parsing [t.cfg:11] : 'timeout client': time '30d' is too large (maximum 2147483647 ms, about 24.8 days)"])
+            [
+                "[ALERT] parsing [t.cfg:11] : 'timeout client': time '30d' is too large (maximum 2147483647 ms, about 24.8 days)"
+            ]
+        )
     }
 
     func testBufsize_sizeUnit_isAccepted() {
@@ -73,6 +81,7 @@ final class UnitsTests: XCTestCase {
     func testBufsize_badSizeUnit_isAlert() {
         assertDiagnostics(
             inGlobal("tune.bufsize 32kb"),
-            ["[ALERT] parsing [t.cfg:2] : 'tune.bufsize': invalid size unit 'kb' in '32kb' (expected k, m or g)"])
+            ["[ALERT] parsing [t.cfg:2] : 'tune.bufsize': invalid size unit 'kb' in '32kb' (expected k, m or g)"]
+        )
     }
 }

@@ -12,19 +12,25 @@ final class ValidationTests: XCTestCase {
             [
                 "[ALERT] parsing [t.cfg:8] : frontend 'fe': unable to find required default_backend: 'bee'; did you mean 'be'?",
                 "[WARNING] parsing [t.cfg:9] : backend 'be' is not used by any frontend",
-            ])
+            ]
+        )
     }
 
     func testUseBackend_unknown_isAlert() {
         assertDiagnostics(
             inFrontend("use_backend other if TRUE"),
-            ["[ALERT] parsing [t.cfg:11] : frontend 'fe': unable to find required use_backend: 'other'"])
+            ["[ALERT] parsing [t.cfg:11] : frontend 'fe': unable to find required use_backend: 'other'"]
+        )
     }
 
     func testUseBackend_frontendName_isNotABackend() {
         let text = inFrontend("use_backend fe")
         assertDiagnostics(
-            text, ["[ALERT] parsing [t.cfg:11] : frontend 'fe': unable to find required use_backend: 'fe'; did you mean 'be'?"])
+            text,
+            [
+                "[ALERT] parsing [t.cfg:11] : frontend 'fe': unable to find required use_backend: 'fe'; did you mean 'be'?"
+            ]
+        )
     }
 
     func testUseBackend_listenSection_isABackend() {
@@ -33,19 +39,28 @@ final class ValidationTests: XCTestCase {
     }
 
     func testModeMismatch_tcpFrontendHttpBackend_isAlert() {
-        let text = baseDefaults + "frontend fe\n  bind :80\n  default_backend be\nbackend be\n  mode http\n  server s 127.0.0.1:1\n"
+        let text =
+            baseDefaults
+            + "frontend fe\n  bind :80\n  default_backend be\nbackend be\n  mode http\n  server s 127.0.0.1:1\n"
         assertDiagnostics(
             text,
-            ["[ALERT] parsing [t.cfg:8] : frontend 'fe' (mode tcp) cannot use backend 'be' (mode http) in 'default_backend': modes must match"])
+            [
+                "[ALERT] parsing [t.cfg:8] : frontend 'fe' (mode tcp) cannot use backend 'be' (mode http) in 'default_backend': modes must match"
+            ]
+        )
     }
 
     func testModeMismatch_httpFrontendTcpBackend_isAlert() {
-        let text = baseDefaults
+        let text =
+            baseDefaults
             + "frontend fe\n  mode http\n  bind :80\n  use_backend be if TRUE\n  default_backend web\nbackend be\n"
             + "  server s 127.0.0.1:1\nbackend web\n  mode http\n  server s 127.0.0.1:2\n"
         assertDiagnostics(
             text,
-            ["[ALERT] parsing [t.cfg:9] : frontend 'fe' (mode http) cannot use backend 'be' (mode tcp) in 'use_backend': modes must match"])
+            [
+                "[ALERT] parsing [t.cfg:9] : frontend 'fe' (mode http) cannot use backend 'be' (mode tcp) in 'use_backend': modes must match"
+            ]
+        )
     }
 
     func testFrontend_withoutBind_isAlert() {
@@ -61,11 +76,14 @@ final class ValidationTests: XCTestCase {
     func testListen_withoutBind_isWarning() {
         let text = inFrontend("use_backend app if FALSE") + "listen app\n  server s 127.0.0.1:2\n"
         assertDiagnostics(
-            text, ["[WARNING] parsing [t.cfg:12] : listen 'app' has no 'bind' directive; it only works as a backend"])
+            text,
+            ["[WARNING] parsing [t.cfg:12] : listen 'app' has no 'bind' directive; it only works as a backend"]
+        )
     }
 
     func testMissingTimeouts_areWarnings() {
-        let text = "frontend fe\n  bind :80\n  default_backend be\nbackend be\n  timeout server 1s\n  server s 127.0.0.1:1\n"
+        let text =
+            "frontend fe\n  bind :80\n  default_backend be\nbackend be\n  timeout server 1s\n  server s 127.0.0.1:1\n"
         let result = parse(text)
         XCTAssertNotNil(result.configuration)
         XCTAssertEqual(
@@ -73,19 +91,24 @@ final class ValidationTests: XCTestCase {
             [
                 "[WARNING] parsing [t.cfg:1] : missing timeouts for frontend 'fe': please set 'timeout client'",
                 "[WARNING] parsing [t.cfg:4] : missing timeouts for backend 'be': please set 'timeout connect'",
-            ])
+            ]
+        )
     }
 
     func testMissingTimeouts_listenNeedsAllThree() {
         assertDiagnostics(
             "listen app\n  bind :80\n  server s 127.0.0.1:1\n",
-            ["[WARNING] parsing [t.cfg:1] : missing timeouts for listen 'app': please set 'timeout client', 'timeout connect' and 'timeout server'"])
+            [
+                "[WARNING] parsing [t.cfg:1] : missing timeouts for listen 'app': please set 'timeout client', 'timeout connect' and 'timeout server'"
+            ]
+        )
     }
 
     func testUnusedBackend_isWarning() {
         assertDiagnostics(
             inBackend() + "backend spare\n  server s 127.0.0.1:2\n",
-            ["[WARNING] parsing [t.cfg:11] : backend 'spare' is not used by any frontend"])
+            ["[WARNING] parsing [t.cfg:11] : backend 'spare' is not used by any frontend"]
+        )
     }
 
     func testUnusedBackend_withoutServers_isNotReported() {
@@ -95,6 +118,7 @@ final class ValidationTests: XCTestCase {
     func testUnusedBackend_namedByFailedRule_isNotReported() {
         assertDiagnostics(
             inFrontend("use_backend spare if { path /x }") + "backend spare\n  server s 127.0.0.1:2\n",
-            ["[ALERT] parsing [t.cfg:11] : anonymous ACL: fetch 'path' is not supported by sluice"])
+            ["[ALERT] parsing [t.cfg:11] : anonymous ACL: fetch 'path' is not supported by sluice"]
+        )
     }
 }

@@ -165,7 +165,10 @@ enum GlobalSection {
     /// keyword (not supported), a keyword of another section, or an unknown one (with a suggestion).
     static func parse(_ line: ConfigLine, draft: inout GlobalDraft, context: inout ParseContext) {
         let keyword = line.words[0]
-        if let handler = keywords[keyword] {
+        if keyword == "no", line.words.count >= 2, HAProxyKeywords.global.contains(line.words[1]) {
+            // HAProxy accepts `no` before a few boolean keywords (`no busy-polling`); none is supported yet.
+            context.alert("'no \(line.words[1])' is not supported by sluice", line)
+        } else if let handler = keywords[keyword] {
             handler(line, &draft, &context)
         } else if isIgnored(keyword) {
             context.warning("'\(keyword)' ignored by sluice: it only tunes HAProxy internals", line)

@@ -336,6 +336,13 @@ final class GlobalSectionTests: XCTestCase {
         )
     }
 
+    func testNoPrefix_inGlobal_isNotSupported() {
+        assertDiagnostics(
+            inGlobal("no busy-polling"),
+            ["[ALERT] parsing [t.cfg:2] : 'no busy-polling' is not supported by sluice"]
+        )
+    }
+
     func testUnknownGlobalKeyword_suggestsClosest() {
         assertDiagnostics(
             inGlobal("maxcon 10"),

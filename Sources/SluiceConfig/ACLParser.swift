@@ -89,7 +89,11 @@ enum ACLParser {
                 }
                 guard let parsed = MatchMethod(rawValue: name), parsed == spec.defaultMethod || parsed == .found else {
                     return .failure(
-                        Failure(message: "\(what): match method '\(name)' with fetch '\(fetch.name)' is not supported by sluice"))
+                        Failure(
+                            message:
+                                "\(what): match method '\(name)' with fetch '\(fetch.name)' is not supported by sluice"
+                        )
+                    )
                 }
                 method = parsed
                 index += 1
@@ -99,7 +103,10 @@ enum ACLParser {
                 if spec.patterns == .integer, Units.integer(flag) != nil { break flags }
                 return .failure(
                     Failure(
-                        message: "\(what): '\(flag)' is not a valid ACL option; use '--' before a pattern that starts with '-'"))
+                        message:
+                            "\(what): '\(flag)' is not a valid ACL option; use '--' before a pattern that starts with '-'"
+                    )
+                )
             }
             index += 1
         }
@@ -115,7 +122,10 @@ enum ACLParser {
                 for pattern in rest {
                     guard let normalized = addressPattern(pattern, environment: environment) else {
                         return .failure(
-                            Failure(message: "\(what): invalid IP address or network '\(pattern)' for fetch '\(fetch.name)'"))
+                            Failure(
+                                message: "\(what): invalid IP address or network '\(pattern)' for fetch '\(fetch.name)'"
+                            )
+                        )
                     }
                     patterns.append(normalized)
                 }
@@ -130,7 +140,10 @@ enum ACLParser {
                     } else {
                         guard isIntegerPattern(pattern) else {
                             return .failure(
-                                Failure(message: "\(what): invalid integer or range '\(pattern)' for fetch '\(fetch.name)'"))
+                                Failure(
+                                    message: "\(what): invalid integer or range '\(pattern)' for fetch '\(fetch.name)'"
+                                )
+                            )
                         }
                         patterns.append(pattern)
                     }
@@ -140,7 +153,8 @@ enum ACLParser {
             return .failure(Failure(message: "\(what): '-m found' takes no pattern, got '\(extra)'"))
         }
         return .success(
-            ACLTest(fetch: fetch, method: method, ignoreCase: ignoreCase, patterns: patterns, location: location))
+            ACLTest(fetch: fetch, method: method, ignoreCase: ignoreCase, patterns: patterns, location: location)
+        )
     }
 
     /// "fetch 'x' is not supported by sluice" for fetches and ACL keywords HAProxy knows; "unknown fetch method"
@@ -151,7 +165,8 @@ enum ACLParser {
         {
             return "fetch '\(name)' is not supported by sluice"
         }
-        let candidates = supportedFetches.keys.sorted() + HAProxyKeywords.aclKeywords.sorted()
+        let candidates =
+            supportedFetches.keys.sorted() + HAProxyKeywords.aclKeywords.sorted()
             + HAProxyKeywords.sampleFetches.sorted()
         return "unknown fetch method '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates)
     }
@@ -179,14 +194,20 @@ enum ACLParser {
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: ",") else {
                 return .failure(
-                    Failure(message: "unexpected '\(String(decoding: bytes[index...], as: UTF8.self))' after fetch '\(name)'"))
+                    Failure(
+                        message:
+                            "unexpected '\(String(decoding: bytes[index...], as: UTF8.self))' after fetch '\(name)'"
+                    )
+                )
             }
             var end = index + 1
             while end < bytes.count && bytes[end] != UInt8(ascii: "(") && bytes[end] != UInt8(ascii: ",") { end += 1 }
             converters.append(String(decoding: bytes[(index + 1)..<end], as: UTF8.self))
             if end < bytes.count && bytes[end] == UInt8(ascii: "(") {
                 guard let close = bytes[end...].firstIndex(of: UInt8(ascii: ")")) else {
-                    return .failure(Failure(message: "missing ')' after the argument of converter '\(converters.last!)'"))
+                    return .failure(
+                        Failure(message: "missing ')' after the argument of converter '\(converters.last!)'")
+                    )
                 }
                 end = close + 1
             }
@@ -201,7 +222,8 @@ enum ACLParser {
         if HAProxyKeywords.converters.contains(name) || name.hasPrefix("lua.") {
             return "converter '\(name)' is not supported by sluice"
         }
-        return "unknown converter '\(name)'" + KeywordSuggestion.suffix(for: name, among: HAProxyKeywords.converters.sorted())
+        return "unknown converter '\(name)'"
+            + KeywordSuggestion.suffix(for: name, among: HAProxyKeywords.converters.sorted())
     }
 
     /// Normalizes an address pattern (`a.b.c.d[/len|/mask]`, `v6[/len]`, or a host name resolved now) to numeric
@@ -265,7 +287,8 @@ enum ACLParser {
             draft.failedACLNames.insert(name)
             return
         }
-        switch parseTest(words[2...], what: "ACL '\(name)'", location: line.location, environment: context.environment) {
+        switch parseTest(words[2...], what: "ACL '\(name)'", location: line.location, environment: context.environment)
+        {
         case .failure(let failure):
             context.alert(failure.message, line)
             draft.failedACLNames.insert(name)
@@ -273,7 +296,8 @@ enum ACLParser {
             if test.patterns.isEmpty && test.method != .found && test.method != .boolean && !words.contains("--") {
                 context.warning(
                     "ACL '\(name)': no pattern to match against, so this ACL never matches (add '--' to silence this)",
-                    line)
+                    line
+                )
             }
             if let index = draft.aclIndexByName[name] {
                 draft.config.acls[index].tests.append(test)

@@ -82,7 +82,9 @@ enum AddressParser {
             return (host, rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self))
         }
         guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return (text, nil) }
-        return (String(decoding: bytes[..<colon], as: UTF8.self), String(decoding: bytes[(colon + 1)...], as: UTF8.self))
+        return (
+            String(decoding: bytes[..<colon], as: UTF8.self), String(decoding: bytes[(colon + 1)...], as: UTF8.self)
+        )
     }
 
     /// A port number 1...65535.
@@ -110,7 +112,8 @@ enum AddressParser {
         environment: ConfigEnvironment
     ) -> NetworkAddress? {
         if allowAny && (host.isEmpty || host == "*") {
-            return family == .ipv6 ? .ipv6(address: IPv6Bytes(high: 0, low: 0), port: port) : .ipv4(address: 0, port: port)
+            return family == .ipv6
+                ? .ipv6(address: IPv6Bytes(high: 0, low: 0), port: port) : .ipv4(address: 0, port: port)
         }
         if family != .ipv6, let v4 = ipv4(host) { return .ipv4(address: v4, port: port) }
         if family != .ipv4, let v6 = ipv6(host) { return .ipv6(address: v6, port: port) }
@@ -130,5 +133,7 @@ enum AddressParser {
 /// A message about an address that did not parse (without file:line; the caller adds its context).
 struct AddressError: Error, Equatable {
     var message: String
+
+    /// Wraps a message.
     init(_ message: String) { self.message = message }
 }

@@ -41,7 +41,9 @@ enum BindParser {
                 case "backlog":
                     guard let backlog = Units.integer(words[index + 1]), backlog >= 1 else {
                         context.alert(
-                            "'bind \(words[1])' : 'backlog' expects a positive integer, got '\(words[index + 1])'", line)
+                            "'bind \(words[1])' : 'backlog' expects a positive integer, got '\(words[index + 1])'",
+                            line
+                        )
                         return nil
                     }
                     bind.backlog = backlog
@@ -57,7 +59,9 @@ enum BindParser {
                 let candidates = supportedOptions.keys.sorted() + HAProxyKeywords.bindOptions.keys.sorted()
                 context.alert(
                     "'bind \(words[1])' : unknown option '\(option)'"
-                        + KeywordSuggestion.suffix(for: option, among: candidates), line)
+                        + KeywordSuggestion.suffix(for: option, among: candidates),
+                    line
+                )
                 return nil
             }
         }
@@ -116,7 +120,12 @@ enum BindParser {
         if host == "::" { family = .ipv6 }
         guard
             let base = AddressParser.resolve(
-                host: host == "::" ? "" : host, port: low, family: family, allowAny: true, environment: environment)
+                host: host == "::" ? "" : host,
+                port: low,
+                family: family,
+                allowAny: true,
+                environment: environment
+            )
         else {
             return .failure(AddressError("could not resolve address '\(host)'"))
         }

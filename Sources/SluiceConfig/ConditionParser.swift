@@ -15,14 +15,29 @@ enum ConditionParser {
     static func predefinedTest(_ name: String, location: SourceLocation) -> ACLTest? {
         switch name {
         case "TRUE":
-            return ACLTest(fetch: SampleFetch(name: "always_true"), method: .boolean, ignoreCase: false, patterns: [],
-                location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "always_true"),
+                method: .boolean,
+                ignoreCase: false,
+                patterns: [],
+                location: location
+            )
         case "FALSE":
-            return ACLTest(fetch: SampleFetch(name: "always_false"), method: .boolean, ignoreCase: false, patterns: [],
-                location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "always_false"),
+                method: .boolean,
+                ignoreCase: false,
+                patterns: [],
+                location: location
+            )
         case "LOCALHOST":
-            return ACLTest(fetch: SampleFetch(name: "src"), method: .ip, ignoreCase: false,
-                patterns: ["127.0.0.1/8", "::1"], location: location)
+            return ACLTest(
+                fetch: SampleFetch(name: "src"),
+                method: .ip,
+                ignoreCase: false,
+                patterns: ["127.0.0.1/8", "::1"],
+                location: location
+            )
         default:
             return nil
         }
@@ -105,7 +120,9 @@ enum ConditionParser {
             if let aclIndex = draft.aclIndexByName[word] {
                 current.append(Condition.Term(negated: negated, aclIndex: aclIndex))
             } else if draft.failedACLNames.contains(word) {
+                // Keep a placeholder term so the rest of the condition is still checked; never returned.
                 silentFailure = true
+                current.append(Condition.Term(negated: negated, aclIndex: -1))
             } else if let test = predefinedTest(word, location: location) {
                 draft.aclIndexByName[word] = draft.config.acls.count
                 draft.config.acls.append(ACLConfig(name: word, tests: [test]))
@@ -115,7 +132,8 @@ enum ConditionParser {
             } else {
                 let known = draft.aclIndexByName.keys.sorted() + ["TRUE", "FALSE", "LOCALHOST"]
                 return .failure(
-                    Failure(message: "no such ACL: '\(word)'" + KeywordSuggestion.suffix(for: word, among: known)))
+                    Failure(message: "no such ACL: '\(word)'" + KeywordSuggestion.suffix(for: word, among: known))
+                )
             }
             index += 1
         }

@@ -14,6 +14,7 @@ public struct ConfigLoadResult: Sendable {
     /// Every alert and warning, in file order.
     public var diagnostics: [Diagnostic]
 
+    /// Builds a result (the loader does; tests and the proxy may too).
     public init(configuration: Configuration?, diagnostics: [Diagnostic]) {
         self.configuration = configuration
         self.diagnostics = diagnostics
@@ -41,8 +42,11 @@ public enum ConfigLoader {
                         parser.beginFile(path)
                         parser.record(
                             Diagnostic(
-                                severity: .warning, location: nil,
-                                message: "no '*.cfg' file in configuration directory '\(path)'"))
+                                severity: .warning,
+                                location: nil,
+                                message: "no '*.cfg' file in configuration directory '\(path)'"
+                            )
+                        )
                     }
                     for file in files { load(file: file, into: &parser) }
                 }
@@ -123,7 +127,9 @@ enum FileReader {
     /// The regular files named `*.cfg` directly in `directory`, sorted by name (byte order), as full paths.
     static func configFiles(in directory: String) -> Result<[String], FileError> {
         guard let dir = opendir(directory) else {
-            return .failure(FileError(message: "Could not open configuration directory \(directory) : \(errorText(errno))"))
+            return .failure(
+                FileError(message: "Could not open configuration directory \(directory) : \(errorText(errno))")
+            )
         }
         defer { closedir(dir) }
         var names: [String] = []

@@ -55,7 +55,8 @@ struct ConfigParser {
                     case ".SECTION": return sectionName
                     default: return nil
                     }
-                })
+                }
+            )
             switch result {
             case .failure(let error):
                 context.sink.alert(error.message, at: location)
@@ -84,7 +85,9 @@ struct ConfigParser {
             } else {
                 context.alert(
                     "unknown keyword '\(keyword)' out of section"
-                        + KeywordSuggestion.suffix(for: keyword, among: HAProxyKeywords.sections.sorted()), line)
+                        + KeywordSuggestion.suffix(for: keyword, among: HAProxyKeywords.sections.sorted()),
+                    line
+                )
             }
         case .skipped:
             break
@@ -131,7 +134,9 @@ struct ConfigParser {
             }
         }
         var draft = ProxyDraft(
-            config: ProxyConfig(name: name, capabilities: .listen, location: line.location), kind: .defaults)
+            config: ProxyConfig(name: name, capabilities: .listen, location: line.location),
+            kind: .defaults
+        )
         if let parent = parseFrom(words, line: line, subject: name.isEmpty ? "defaults section" : "defaults '\(name)'")
         {
             Self.inherit(from: defaults[parent], into: &draft)
@@ -146,8 +151,12 @@ struct ConfigParser {
         let words = line.words
         var draft = ProxyDraft(
             config: ProxyConfig(
-                name: words.count > 1 ? words[1] : "", capabilities: kind.capabilities, location: line.location),
-            kind: kind)
+                name: words.count > 1 ? words[1] : "",
+                capabilities: kind.capabilities,
+                location: line.location
+            ),
+            kind: kind
+        )
         if words.count < 2 || words[1].isEmpty {
             context.alert("'\(kind.rawValue)' expects a <name> argument", line)
             draft.isValid = false
@@ -162,13 +171,20 @@ struct ConfigParser {
             }) {
                 context.alert(
                     "\(kind.rawValue) '\(name)' has the same name as \(other.kind.rawValue) '\(name)' declared at"
-                        + " \(other.config.location)", line)
+                        + " \(other.config.location)",
+                    line
+                )
                 draft.isValid = false
             }
         }
         var parent = lastDefaults
         if words.count > 2 {
-            parent = parseFrom(Array(words.dropFirst(2)), line: line, subject: draft.displayName)
+            if let named = parseFrom(Array(words.dropFirst(2)), line: line, subject: draft.displayName) {
+                parent = named
+            } else {
+                // The header has its alert; the implicit defaults keep the body's checks from cascading.
+                draft.isValid = false
+            }
         }
         if let parent {
             Self.inherit(from: defaults[parent], into: &draft)
@@ -188,7 +204,8 @@ struct ConfigParser {
             } else if line.words[0] != "defaults" && words[0] != "from" {
                 context.alert(
                     "'\(line.words[0])' cannot handle unexpected argument '\(extra)'; use 'bind' for listening addresses",
-                    line)
+                    line
+                )
             } else {
                 context.alert("'\(line.words[0])' cannot handle unexpected argument '\(extra)'", line)
             }
@@ -203,7 +220,9 @@ struct ConfigParser {
         if matches.count > 1 {
             context.alert(
                 "ambiguous defaults section name '\(name)' referenced by \(subject): declared at"
-                    + " \(defaults[matches[0]].config.location) and \(defaults[last].config.location)", line)
+                    + " \(defaults[matches[0]].config.location) and \(defaults[last].config.location)",
+                line
+            )
         }
         return last
     }
@@ -244,6 +263,7 @@ struct ConfigParser {
         }
         return ConfigLoadResult(
             configuration: Configuration(global: global.settings, proxies: proxies.map(\.config)),
-            diagnostics: diagnostics)
+            diagnostics: diagnostics
+        )
     }
 }

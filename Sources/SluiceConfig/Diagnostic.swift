@@ -16,6 +16,7 @@ public struct Diagnostic: Sendable, Equatable {
     /// One line, no trailing newline, no trailing period.
     public var message: String
 
+    /// Builds a diagnostic; `message` must be one line.
     public init(severity: Severity, location: SourceLocation?, message: String) {
         self.severity = severity
         self.location = location

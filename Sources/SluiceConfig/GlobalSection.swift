@@ -165,7 +165,10 @@ enum GlobalSection {
     /// keyword (not supported), a keyword of another section, or an unknown one (with a suggestion).
     static func parse(_ line: ConfigLine, draft: inout GlobalDraft, context: inout ParseContext) {
         let keyword = line.words[0]
-        if let handler = keywords[keyword] {
+        if keyword == "no", line.words.count >= 2, HAProxyKeywords.global.contains(line.words[1]) {
+            // HAProxy accepts `no` before a few boolean keywords (`no busy-polling`); none is supported yet.
+            context.alert("'no \(line.words[1])' is not supported by sluice", line)
+        } else if let handler = keywords[keyword] {
             handler(line, &draft, &context)
         } else if isIgnored(keyword) {
             context.warning("'\(keyword)' ignored by sluice: it only tunes HAProxy internals", line)
@@ -177,7 +180,9 @@ enum GlobalSection {
             let candidates = keywords.keys.sorted() + HAProxyKeywords.global.sorted()
             context.alert(
                 "unknown keyword '\(keyword)' in 'global' section"
-                    + KeywordSuggestion.suffix(for: keyword, among: candidates), line)
+                    + KeywordSuggestion.suffix(for: keyword, among: candidates),
+                line
+            )
         }
     }
 
@@ -186,11 +191,14 @@ enum GlobalSection {
         let tune = draft.settings.tune
         if tune.bufferSize < 1024 {
             context.sink.alert(
-                "'tune.bufsize' must be at least 1024 bytes, got \(tune.bufferSize)", at: draft.bufferSizeLocation)
+                "'tune.bufsize' must be at least 1024 bytes, got \(tune.bufferSize)",
+                at: draft.bufferSizeLocation
+            )
         } else if tune.maxRewrite >= tune.bufferSize / 2 {
             context.sink.alert(
                 "'tune.maxrewrite' (\(tune.maxRewrite)) must be less than half of 'tune.bufsize' (\(tune.bufferSize))",
-                at: draft.maxRewriteLocation ?? draft.bufferSizeLocation)
+                at: draft.maxRewriteLocation ?? draft.bufferSizeLocation
+            )
         }
     }
 }

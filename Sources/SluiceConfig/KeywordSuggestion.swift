@@ -12,6 +12,8 @@ enum KeywordSuggestion {
         let limit = target.count <= 4 ? 1 : (target.count <= 8 ? 2 : 3)
         var best: (name: String, distance: Int)?
         for candidate in candidates where candidate != word {
+            // The distance is at least the length difference: skip without computing it.
+            guard abs(candidate.utf8.count - target.count) <= limit else { continue }
             let distance = self.distance(target, Array(candidate.utf8))
             if distance <= limit && (best == nil || distance < best!.distance) {
                 best = (candidate, distance)

@@ -13,15 +13,19 @@ enum LogTargetParser {
     /// syslog level names in number order.
     static let levels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
     /// Log formats HAProxy 2.6 knows; sluice supports the first three.
-    private static let knownFormats: Set<String> = ["rfc3164", "rfc5424", "raw", "short", "priority", "timed", "iso",
-        "local"]
+    private static let knownFormats: Set<String> = [
+        "rfc3164", "rfc5424", "raw", "short", "priority", "timed", "iso",
+        "local",
+    ]
 
     /// Parses `line.words[1...]` (`line.words[0]` is `log`). Alerts and returns nil on any error.
     static func parse(_ line: ConfigLine, context: inout ParseContext) -> LogTarget? {
         let words = line.words
         guard words.count >= 3 else {
-            context.alert("'log' expects <target> [len <length>] [format <format>] <facility> [<level> [<minlevel>]]",
-                line)
+            context.alert(
+                "'log' expects <target> [len <length>] [format <format>] <facility> [<level> [<minlevel>]]",
+                line
+            )
             return nil
         }
         guard let destination = parseDestination(words[1], line, context: &context) else { return nil }
@@ -72,8 +76,10 @@ enum LogTargetParser {
         }
         guard let facility = facilities.firstIndex(of: words[index]) else {
             context.alert(
-                "unknown log facility '\(words[index])'" + KeywordSuggestion.suffix(for: words[index], among: facilities),
-                line)
+                "unknown log facility '\(words[index])'"
+                    + KeywordSuggestion.suffix(for: words[index], among: facilities),
+                line
+            )
             return nil
         }
         var target = LogTarget(destination: destination, facility: facility, location: line.location)
@@ -84,7 +90,8 @@ enum LogTargetParser {
             guard let level = levels.firstIndex(of: words[index]) else {
                 context.alert(
                     "unknown log level '\(words[index])'" + KeywordSuggestion.suffix(for: words[index], among: levels),
-                    line)
+                    line
+                )
                 return nil
             }
             target.maxLevel = level
@@ -94,7 +101,9 @@ enum LogTargetParser {
             guard let level = levels.firstIndex(of: words[index]) else {
                 context.alert(
                     "unknown optional minimum log level '\(words[index])'"
-                        + KeywordSuggestion.suffix(for: words[index], among: levels), line)
+                        + KeywordSuggestion.suffix(for: words[index], among: levels),
+                    line
+                )
                 return nil
             }
             target.minLevel = level
@@ -153,7 +162,12 @@ enum LogTargetParser {
         }
         guard !host.isEmpty,
             let address = AddressParser.resolve(
-                host: host, port: port, family: family, allowAny: false, environment: context.environment)
+                host: host,
+                port: port,
+                family: family,
+                allowAny: false,
+                environment: context.environment
+            )
         else {
             context.alert("log: could not resolve address '\(host)'", line)
             return nil

@@ -62,6 +62,7 @@ struct ParseContext {
     /// Name of the current section (HAProxy's `.SECTION` pseudo-variable).
     var sectionName = ""
 
+    /// Starts with no diagnostics.
     init(environment: ConfigEnvironment) {
         self.environment = environment
     }
@@ -100,7 +101,10 @@ struct ParseContext {
     /// got 'x'") and returns nil otherwise.
     mutating func integer(_ value: String, in range: ClosedRange<Int>, keyword: String, _ line: ConfigLine) -> Int? {
         guard let number = Units.integer(value), range.contains(number) else {
-            alert("'\(keyword)' expects an integer from \(range.lowerBound) to \(range.upperBound), got '\(value)'", line)
+            alert(
+                "'\(keyword)' expects an integer from \(range.lowerBound) to \(range.upperBound), got '\(value)'",
+                line
+            )
             return nil
         }
         return number
@@ -133,7 +137,8 @@ enum NameRules {
     static func invalidCharacter(in name: String) -> Character? {
         for scalar in name.unicodeScalars {
             let v = scalar.value
-            let ok = (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 45 || v == 95
+            let ok =
+                (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122) || v == 45 || v == 95
                 || v == 46 || v == 58
             if !ok { return Character(scalar) }
         }

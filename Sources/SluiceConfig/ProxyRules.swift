@@ -59,7 +59,9 @@ enum ProxyRules {
             } else {
                 let candidates = timeouts.keys.sorted() + HAProxyKeywords.timeouts.sorted()
                 context.alert(
-                    "unknown timeout '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates), line)
+                    "unknown timeout '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates),
+                    line
+                )
             }
             return
         }
@@ -93,7 +95,10 @@ enum ProxyRules {
                 context.alert("'\(keyword)' is not supported by sluice", p.line)
             } else {
                 let candidates = options.keys.sorted() + HAProxyKeywords.options.sorted()
-                context.alert("unknown option '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates), p.line)
+                context.alert(
+                    "unknown option '\(name)'" + KeywordSuggestion.suffix(for: name, among: candidates),
+                    p.line
+                )
             }
             return
         }
@@ -165,7 +170,9 @@ enum ProxyRules {
         } else {
             let candidates = balanceAlgorithms.keys.sorted() + ["random"] + knownBalanceAlgorithms.sorted()
             context.alert(
-                "unknown balance algorithm '\(name)'" + KeywordSuggestion.suffix(for: base, among: candidates), line)
+                "unknown balance algorithm '\(name)'" + KeywordSuggestion.suffix(for: base, among: candidates),
+                line
+            )
             return
         }
         if words.count > 2 {
@@ -192,12 +199,18 @@ enum ProxyRules {
         var condition: Condition?
         if words.count > 2 {
             guard words[2] == "if" || words[2] == "unless" else {
-                context.alert("'use_backend \(name)' expects 'if' or 'unless' followed by a condition, got '\(words[2])'",
-                    line)
+                context.alert(
+                    "'use_backend \(name)' expects 'if' or 'unless' followed by a condition, got '\(words[2])'",
+                    line
+                )
                 return
             }
-            switch ConditionParser.parse(words[2...], draft: &draft, location: line.location,
-                environment: context.environment)
+            switch ConditionParser.parse(
+                words[2...],
+                draft: &draft,
+                location: line.location,
+                environment: context.environment
+            )
             {
             case .success(let parsed): condition = parsed
             case .failure(let failure):
@@ -206,7 +219,8 @@ enum ProxyRules {
             }
         }
         draft.config.backendSwitchRules.append(
-            BackendSwitchRule(backend: name, condition: condition, location: line.location))
+            BackendSwitchRule(backend: name, condition: condition, location: line.location)
+        )
     }
 
     /// `tcp-request inspect-delay <time>` and `tcp-request connection|content accept|reject [cond]`.
@@ -236,7 +250,8 @@ enum ProxyRules {
             if draft.kind != .defaults && !draft.config.capabilities.contains(.frontend) {
                 context.alert(
                     "'tcp-request connection' not allowed because \(draft.displayName) has no frontend capability",
-                    line)
+                    line
+                )
                 return
             }
         case "content":
@@ -247,7 +262,9 @@ enum ProxyRules {
             return
         default:
             context.alert(
-                "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', got '\(stageName)'", line)
+                "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', got '\(stageName)'",
+                line
+            )
             return
         }
         let keyword = "tcp-request \(stageName)"
@@ -272,7 +289,9 @@ enum ProxyRules {
                 let candidates = ["accept", "reject"] + known.sorted()
                 context.alert(
                     "unknown action '\(actionName)' for '\(keyword)'"
-                        + KeywordSuggestion.suffix(for: base, among: candidates), line)
+                        + KeywordSuggestion.suffix(for: base, among: candidates),
+                    line
+                )
             }
             return
         }
@@ -281,11 +300,16 @@ enum ProxyRules {
             guard words[3] == "if" || words[3] == "unless" else {
                 context.alert(
                     "'\(keyword) \(actionName)' expects 'if' or 'unless' followed by a condition, got '\(words[3])'",
-                    line)
+                    line
+                )
                 return
             }
-            switch ConditionParser.parse(words[3...], draft: &draft, location: line.location,
-                environment: context.environment)
+            switch ConditionParser.parse(
+                words[3...],
+                draft: &draft,
+                location: line.location,
+                environment: context.environment
+            )
             {
             case .success(let parsed): condition = parsed
             case .failure(let failure):
@@ -294,6 +318,7 @@ enum ProxyRules {
             }
         }
         draft.config.tcpRequestRules.append(
-            TCPRequestRule(stage: stage, action: action, condition: condition, location: line.location))
+            TCPRequestRule(stage: stage, action: action, condition: condition, location: line.location)
+        )
     }
 }

@@ -43,7 +43,9 @@ enum ProxySection {
             if let bind = BindParser.parse(p.line, context: &context) { draft.config.binds.append(bind) }
         },
         "maxconn": ProxyKeyword(inDefaults: true, needs: .frontend, isIgnoredWithoutCapability: true) {
-            p, draft, context in
+            p,
+            draft,
+            context in
             guard let value = context.singleArgument(p.line, what: "an integer argument"),
                 let number = context.integer(value, in: 1...Units.maxValue, keyword: "maxconn", p.line)
             else { return }
@@ -69,7 +71,9 @@ enum ProxySection {
             if let previous = draft.serverLocations[server.name] {
                 context.alert(
                     "\(draft.displayName): another server named '\(server.name)' was already defined at \(previous),"
-                        + " please use distinct names", p.line)
+                        + " please use distinct names",
+                    p.line
+                )
                 return
             }
             draft.serverLocations[server.name] = server.location
@@ -77,8 +81,13 @@ enum ProxySection {
         },
         "default-server": ProxyKeyword(inDefaults: true, needs: .backend) { p, draft, context in
             var options = draft.defaultServer
-            if ServerParser.parseOptions(p.line, from: 1, into: &options, subject: "'default-server'", context: &context)
-            {
+            if ServerParser.parseOptions(
+                p.line,
+                from: 1,
+                into: &options,
+                subject: "'default-server'",
+                context: &context
+            ) {
                 draft.defaultServer = options
             }
         },
@@ -129,8 +138,10 @@ enum ProxySection {
     ]
 
     /// Directives removed in HAProxy 2.1, with their replacement.
-    static let removedTimeouts = ["contimeout": "timeout connect", "clitimeout": "timeout client",
-        "srvtimeout": "timeout server"]
+    static let removedTimeouts = [
+        "contimeout": "timeout connect", "clitimeout": "timeout client",
+        "srvtimeout": "timeout server",
+    ]
 
     /// Keywords that accept a `no` or `default` prefix.
     private static let prefixable: Set<String> = ["option", "log"]
@@ -177,17 +188,23 @@ enum ProxySection {
                 let capability = needs == .frontend ? "frontend" : "backend"
                 if spec.isIgnoredWithoutCapability {
                     context.warning(
-                        "'\(keyword)' ignored because \(draft.displayName) has no \(capability) capability", line)
+                        "'\(keyword)' ignored because \(draft.displayName) has no \(capability) capability",
+                        line
+                    )
                 } else {
                     context.alert(
-                        "'\(keyword)' not allowed because \(draft.displayName) has no \(capability) capability", line)
+                        "'\(keyword)' not allowed because \(draft.displayName) has no \(capability) capability",
+                        line
+                    )
                 }
                 return
             }
             spec.handler(proxyLine, &draft, &context)
         } else if let replacement = removedTimeouts[keyword] {
             context.alert(
-                "'\(keyword)' is not supported by sluice (removed in HAProxy 2.1): use '\(replacement)'", line)
+                "'\(keyword)' is not supported by sluice (removed in HAProxy 2.1): use '\(replacement)'",
+                line
+            )
         } else if HAProxyKeywords.proxy.contains(keyword) {
             context.alert("'\(unsupportedName(line.words))' is not supported by sluice", line)
         } else if HAProxyKeywords.global.contains(keyword) {
@@ -196,7 +213,9 @@ enum ProxySection {
             let candidates = keywords.keys.sorted() + HAProxyKeywords.proxy.sorted()
             context.alert(
                 "unknown keyword '\(keyword)' in '\(sectionName)' section"
-                    + KeywordSuggestion.suffix(for: keyword, among: candidates), line)
+                    + KeywordSuggestion.suffix(for: keyword, among: candidates),
+                line
+            )
         }
     }
 }

@@ -33,14 +33,18 @@ enum ServerParser {
                 case "weight":
                     guard let weight = Units.integer(words[index + 1]), (0...256).contains(weight) else {
                         context.alert(
-                            "\(subject) : 'weight' expects an integer from 0 to 256, got '\(words[index + 1])'", line)
+                            "\(subject) : 'weight' expects an integer from 0 to 256, got '\(words[index + 1])'",
+                            line
+                        )
                         return false
                     }
                     options.weight = weight
                 case "maxconn":
                     guard let maxconn = Units.integer(words[index + 1]), maxconn >= 0 else {
                         context.alert(
-                            "\(subject) : 'maxconn' expects a non-negative integer, got '\(words[index + 1])'", line)
+                            "\(subject) : 'maxconn' expects a non-negative integer, got '\(words[index + 1])'",
+                            line
+                        )
                         return false
                     }
                     // HAProxy: 0 means no limit.
@@ -59,7 +63,9 @@ enum ServerParser {
                 let candidates = supportedOptions.keys.sorted() + HAProxyKeywords.serverOptions.keys.sorted()
                 context.alert(
                     "\(subject) : unknown option '\(option)'"
-                        + KeywordSuggestion.suffix(for: option, among: candidates), line)
+                        + KeywordSuggestion.suffix(for: option, among: candidates),
+                    line
+                )
                 return false
             }
         }
@@ -92,13 +98,19 @@ enum ServerParser {
         }
         var options = draft.defaultServer
         guard parseOptions(line, from: 3, into: &options, subject: subject, context: &context) else { return nil }
-        return ServerConfig(name: name, addressText: addressText, address: address, options: options,
-            location: line.location)
+        return ServerConfig(
+            name: name,
+            addressText: addressText,
+            address: address,
+            options: options,
+            location: line.location
+        )
     }
 
     /// `[ipv4@|ipv6@]host:port`, `[v6]:port` or `unix@/path` (`/path`). A port is required (sluice has no
     /// "same port as the client" servers); no ranges, no offsets.
-    static func parseAddress(_ rawWord: String, environment: ConfigEnvironment) -> Result<NetworkAddress, AddressError> {
+    static func parseAddress(_ rawWord: String, environment: ConfigEnvironment) -> Result<NetworkAddress, AddressError>
+    {
         let word = Tokenizer.expandAddressVariables(rawWord, variable: environment.variable)
         let prefix: AddressPrefix
         let rest: String
@@ -136,7 +148,12 @@ enum ServerParser {
         guard !host.isEmpty else { return .failure(AddressError("missing address in '\(word)'")) }
         guard
             let address = AddressParser.resolve(
-                host: host, port: port, family: family, allowAny: false, environment: environment)
+                host: host,
+                port: port,
+                family: family,
+                allowAny: false,
+                environment: environment
+            )
         else {
             return .failure(AddressError("could not resolve address '\(host)'"))
         }

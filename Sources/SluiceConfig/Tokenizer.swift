@@ -59,11 +59,13 @@ enum Tokenizer {
         var quoteStart = 0
         var i = 0
 
+        /// Ends the current word (kept even if empty when quotes started it).
         func finishWord() {
             if hasWord { words.append(String(decoding: current, as: UTF8.self)) }
             current.removeAll(keepingCapacity: true)
             hasWord = false
         }
+        /// A failure pointing at the 0-based byte `position` (reported 1-based).
         func error(_ what: String, at position: Int) -> Result<[String], TokenizeError> {
             .failure(TokenizeError(message: "\(what) at position \(position + 1)"))
         }
@@ -137,7 +139,8 @@ enum Tokenizer {
                     brace = i
                     i += 1
                 }
-                guard i < bytes.count, isAlpha(bytes[i]) || bytes[i] == UInt8(ascii: "_") || bytes[i] == UInt8(ascii: ".")
+                guard i < bytes.count,
+                    isAlpha(bytes[i]) || bytes[i] == UInt8(ascii: "_") || bytes[i] == UInt8(ascii: ".")
                 else {
                     return error("forbidden first char in environment variable name", at: i < bytes.count ? i : dollar)
                 }

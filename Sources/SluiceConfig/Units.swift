@@ -49,18 +49,22 @@ enum Units {
         }
         guard i > 0 else { return .failure(.notANumber) }
         let unit = String(decoding: bytes[i...], as: UTF8.self)
-        let result: Int
+        if unit == "us" {
+            let result = (value + 999) / 1000
+            return result <= maxValue ? .success(result) : .failure(.overflow)
+        }
+        let multiplier: Int
         switch unit {
-        case "", "ms": result = value
-        case "us": result = (value + 999) / 1000
-        case "s": result = value * 1000
-        case "m": result = value * 60_000
-        case "h": result = value * 3_600_000
-        case "d": result = value * 86_400_000
+        case "", "ms": multiplier = 1
+        case "s": multiplier = 1000
+        case "m": multiplier = 60_000
+        case "h": multiplier = 3_600_000
+        case "d": multiplier = 86_400_000
         default: return .failure(.badUnit(unit))
         }
-        guard result <= maxValue else { return .failure(.overflow) }
-        return .success(result)
+        // Compare before multiplying: the product of two large values would trap.
+        guard value <= maxValue / multiplier else { return .failure(.overflow) }
+        return .success(value * multiplier)
     }
 
     /// A size in bytes: digits then an optional `k`, `m` or `g` (either case), multiples of 1024.

@@ -10,11 +10,15 @@ extension ConfigLoader {
         var diagnostics: [Diagnostic] = []
         for proxy in configuration.proxies where proxy.mode == .http {
             let kind =
-                proxy.capabilities == .listen ? "listen" : (proxy.capabilities.contains(.frontend) ? "frontend" : "backend")
+                proxy.capabilities == .listen
+                ? "listen" : (proxy.capabilities.contains(.frontend) ? "frontend" : "backend")
             diagnostics.append(
                 Diagnostic(
-                    severity: .alert, location: proxy.location,
-                    message: "'mode http' is not supported by sluice yet (\(kind) '\(proxy.name)')"))
+                    severity: .alert,
+                    location: proxy.location,
+                    message: "'mode http' is not supported by sluice yet (\(kind) '\(proxy.name)')"
+                )
+            )
         }
         return diagnostics
     }

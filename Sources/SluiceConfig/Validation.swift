@@ -25,14 +25,23 @@ enum Validation {
                 checkBinds(proxy, context: &context)
                 if let name = config.defaultBackend {
                     checkReference(
-                        from: proxy, to: name, keyword: "default_backend",
-                        location: proxy.defaultBackendLocation ?? config.location, backends: backendsByName,
-                        context: &context)
+                        from: proxy,
+                        to: name,
+                        keyword: "default_backend",
+                        location: proxy.defaultBackendLocation ?? config.location,
+                        backends: backendsByName,
+                        context: &context
+                    )
                 }
                 for rule in config.backendSwitchRules {
                     checkReference(
-                        from: proxy, to: rule.backend, keyword: "use_backend", location: rule.location,
-                        backends: backendsByName, context: &context)
+                        from: proxy,
+                        to: rule.backend,
+                        keyword: "use_backend",
+                        location: rule.location,
+                        backends: backendsByName,
+                        context: &context
+                    )
                 }
             }
             checkTimeouts(proxy, context: &context)
@@ -51,7 +60,8 @@ enum Validation {
         } else {
             context.sink.warning(
                 "listen '\(proxy.config.name)' has no 'bind' directive; it only works as a backend",
-                at: proxy.config.location)
+                at: proxy.config.location
+            )
         }
     }
 
@@ -67,7 +77,9 @@ enum Validation {
         guard let backend = backends[name] else {
             let suggestion = KeywordSuggestion.suffix(for: name, among: backends.keys.sorted())
             context.sink.alert(
-                "\(proxy.displayName): unable to find required \(keyword): '\(name)'\(suggestion)", at: location)
+                "\(proxy.displayName): unable to find required \(keyword): '\(name)'\(suggestion)",
+                at: location
+            )
             return
         }
         let mode = proxy.config.mode
@@ -75,7 +87,9 @@ enum Validation {
         if mode != backendMode {
             context.sink.alert(
                 "\(proxy.displayName) (mode \(mode.rawValue)) cannot use \(backend.displayName) (mode"
-                    + " \(backendMode.rawValue)) in '\(keyword)': modes must match", at: location)
+                    + " \(backendMode.rawValue)) in '\(keyword)': modes must match",
+                at: location
+            )
         }
     }
 
@@ -92,6 +106,8 @@ enum Validation {
         let names = missing.map { "'timeout \($0)'" }
         let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + names.last!
         context.sink.warning(
-            "missing timeouts for \(proxy.displayName): please set \(list)", at: proxy.config.location)
+            "missing timeouts for \(proxy.displayName): please set \(list)",
+            at: proxy.config.location
+        )
     }
 }

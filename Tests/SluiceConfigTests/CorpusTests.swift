@@ -60,6 +60,25 @@ final class CorpusTests: XCTestCase {
         }
     }
 
+    func testCorpus_mangledFiles_neverCrash() throws {
+        // Every line cut in half, then every line with its words reversed: configurations nobody wrote, which
+        // must still give one-line diagnostics and no crash.
+        for name in try Self.corpusFiles() {
+            let text = try String(contentsOfFile: Self.corpusDirectory + "/" + name, encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let halves = lines.map { $0.prefix($0.count / 2) }.joined(separator: "\n")
+            let reversed = lines.map { $0.split(separator: " ").reversed().joined(separator: " ") }.joined(
+                separator: "\n"
+            )
+            for variant in [halves, reversed] {
+                let result = ConfigLoader.parse(text: variant, fileName: name, environment: Self.corpusEnvironment)
+                for diagnostic in result.diagnostics {
+                    XCTAssertFalse(diagnostic.message.contains("\n"), "\(name): \(diagnostic.rendered)")
+                }
+            }
+        }
+    }
+
     func testCorpus_output_matchesGoldenFile() throws {
         let (text, _) = try Self.renderCorpus()
         let golden = testsDirectory + "/Fixtures/corpus-expected.txt"

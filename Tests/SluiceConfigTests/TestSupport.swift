@@ -38,8 +38,13 @@ func assertDiagnostics(
     let result = parse(text, environment: environment)
     XCTAssertEqual(result.diagnostics.map(\.rendered), expected, file: file, line: line)
     let hasAlert = result.diagnostics.contains { $0.severity == .alert }
-    XCTAssertEqual(result.configuration == nil, hasAlert, "configuration must be nil exactly when there is an alert",
-        file: file, line: line)
+    XCTAssertEqual(
+        result.configuration == nil,
+        hasAlert,
+        "configuration must be nil exactly when there is an alert",
+        file: file,
+        line: line
+    )
 }
 
 /// Asserts that `text` parses without any diagnostic and returns the configuration.

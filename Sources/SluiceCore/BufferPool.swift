@@ -76,86 +76,119 @@ public struct IOBuffer {
     }
 }
 
-/// The pool of I/O buffers of one size. Loop-thread only.
-public final class BufferPool {
-    /// Bytes per buffer (`tune.bufsize`).
-    public let bufferSize: Int
+/// The pool's state, behind one pointer shared by the pool and its lenders: hot accesses skip dynamic
+/// exclusivity checks and reference counting.
+@frozen
+public struct BufferPoolStorage {
+    @usableFromInline let bufferSize: Int
     @usableFromInline var free: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>>
     @usableFromInline var freeCount = 0
     @usableFromInline var freeCapacity: Int
-    /// Buffers ever allocated (the high-water mark of buffers in use).
-    public private(set) var allocatedCount = 0
-    /// Buffers currently handed out.
-    public private(set) var inUseCount = 0
+    @usableFromInline var allocatedCount = 0
+    @usableFromInline var inUseCount = 0
 
-    /// A pool of `bufferSize`-byte buffers. `preallocate` buffers are created at once.
-    public init(bufferSize: Int, preallocate: Int = 0) {
-        precondition(bufferSize > 0 && bufferSize <= Int(Int32.max), "bad buffer size \(bufferSize)")
+    @usableFromInline
+    init(bufferSize: Int, freeCapacity: Int) {
         self.bufferSize = bufferSize
-        freeCapacity = max(64, preallocate)
+        self.freeCapacity = freeCapacity
         free = .allocate(capacity: freeCapacity)
-        for _ in 0..<preallocate {
-            free[freeCount] = .allocate(capacity: bufferSize)
-            freeCount += 1
-            allocatedCount += 1
-        }
     }
+}
 
-    deinit {
-        for i in 0..<freeCount { free[i].deallocate() }
-        free.deallocate()
-    }
+/// Attach/detach as a plain value (one raw pointer): what sessions keep and call on every event. Valid as long
+/// as the BufferPool that made it; loop-thread only.
+@frozen
+public struct BufferLender {
+    @usableFromInline let storage: UnsafeMutablePointer<BufferPoolStorage>
+
+    @inlinable
+    init(storage: UnsafeMutablePointer<BufferPoolStorage>) { self.storage = storage }
 
     /// Attaches memory to `buffer` if it has none. Reuses a free buffer; allocates only when none is free.
     @inlinable
     public func attach(_ buffer: inout IOBuffer) {
         if buffer.base != nil { return }
         let memory: UnsafeMutablePointer<UInt8>
-        if freeCount > 0 {
-            freeCount -= 1
-            memory = free[freeCount]
+        if storage.pointee.freeCount > 0 {
+            storage.pointee.freeCount -= 1
+            memory = storage.pointee.free[storage.pointee.freeCount]
         } else {
             memory = allocateBuffer()
         }
-        buffer = IOBuffer(base: memory, head: 0, tail: 0, capacity: Int32(bufferSize))
-        noteAcquired()
+        buffer = IOBuffer(base: memory, head: 0, tail: 0, capacity: Int32(storage.pointee.bufferSize))
+        storage.pointee.inUseCount += 1
     }
 
     /// Returns `buffer`'s memory to the pool if it has some and it is empty (or `force` is set: data dropped).
     @inlinable
     public func detach(_ buffer: inout IOBuffer, force: Bool = false) {
         guard let memory = buffer.base, force || buffer.isEmpty else { return }
-        if freeCount == freeCapacity { growFreeList() }
-        free[freeCount] = memory
-        freeCount += 1
+        if storage.pointee.freeCount == storage.pointee.freeCapacity { growFreeList() }
+        storage.pointee.free[storage.pointee.freeCount] = memory
+        storage.pointee.freeCount += 1
         buffer = .none
-        noteReleased()
+        storage.pointee.inUseCount -= 1
     }
-
-    @usableFromInline
-    func noteAcquired() { inUseCount += 1 }
-
-    @usableFromInline
-    func noteReleased() { inUseCount -= 1 }
 
     @usableFromInline
     @inline(never)
     func allocateBuffer() -> UnsafeMutablePointer<UInt8> {
-        allocatedCount += 1
-        return .allocate(capacity: bufferSize)
+        storage.pointee.allocatedCount += 1
+        return .allocate(capacity: storage.pointee.bufferSize)
     }
 
     @usableFromInline
     @inline(never)
     func growFreeList() {
-        let newCapacity = freeCapacity * 2
+        let newCapacity = storage.pointee.freeCapacity * 2
         let bigger = UnsafeMutablePointer<UnsafeMutablePointer<UInt8>>.allocate(capacity: newCapacity)
-        bigger.moveInitialize(from: free, count: freeCount)
-        free.deallocate()
-        free = bigger
-        freeCapacity = newCapacity
+        bigger.moveInitialize(from: storage.pointee.free, count: storage.pointee.freeCount)
+        storage.pointee.free.deallocate()
+        storage.pointee.free = bigger
+        storage.pointee.freeCapacity = newCapacity
+    }
+}
+
+/// The pool of I/O buffers of one size: owns the memory. Loop-thread only.
+public final class BufferPool {
+    /// Bytes per buffer (`tune.bufsize`).
+    public let bufferSize: Int
+    @usableFromInline let storage: UnsafeMutablePointer<BufferPoolStorage>
+    /// The hot-path interface.
+    public let lender: BufferLender
+
+    /// Buffers ever allocated (the high-water mark of buffers in use).
+    public var allocatedCount: Int { storage.pointee.allocatedCount }
+    /// Buffers currently handed out.
+    public var inUseCount: Int { storage.pointee.inUseCount }
+    /// Buffers idle in the pool.
+    public var idleCount: Int { storage.pointee.freeCount }
+
+    /// A pool of `bufferSize`-byte buffers. `preallocate` buffers are created at once.
+    public init(bufferSize: Int, preallocate: Int = 0) {
+        precondition(bufferSize > 0 && bufferSize <= Int(Int32.max), "bad buffer size \(bufferSize)")
+        self.bufferSize = bufferSize
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: BufferPoolStorage(bufferSize: bufferSize, freeCapacity: max(64, preallocate)))
+        lender = BufferLender(storage: storage)
+        for _ in 0..<preallocate {
+            storage.pointee.free[storage.pointee.freeCount] = .allocate(capacity: bufferSize)
+            storage.pointee.freeCount += 1
+            storage.pointee.allocatedCount += 1
+        }
     }
 
-    /// Buffers idle in the pool.
-    public var idleCount: Int { freeCount }
+    deinit {
+        for i in 0..<storage.pointee.freeCount { storage.pointee.free[i].deallocate() }
+        storage.pointee.free.deallocate()
+        storage.deallocate()
+    }
+
+    /// Attaches memory to `buffer` if it has none (see `BufferLender.attach`).
+    @inlinable
+    public func attach(_ buffer: inout IOBuffer) { lender.attach(&buffer) }
+
+    /// Returns `buffer`'s memory to the pool (see `BufferLender.detach`).
+    @inlinable
+    public func detach(_ buffer: inout IOBuffer, force: Bool = false) { lender.detach(&buffer, force: force) }
 }

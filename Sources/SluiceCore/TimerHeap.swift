@@ -26,25 +26,70 @@ public final class TimerHeap {
         }
     }
 
-    @usableFromInline var heap: UnsafeMutablePointer<Node>
-    @usableFromInline var heapCount = 0
-    /// Per timer slot: position + 1 in the heap (0 = not scheduled).
-    @usableFromInline var positions: UnsafeMutablePointer<UInt32>
-    /// Per timer slot: the owner's token, returned when it fires.
-    @usableFromInline var tokens: UnsafeMutablePointer<UInt64>
-    /// Free slots (stack).
-    @usableFromInline var freeSlots: UnsafeMutablePointer<UInt32>
-    @usableFromInline var freeCount = 0
-    @usableFromInline var slotCount = 0
-    @usableFromInline var capacity: Int
+    /// Everything mutable, behind one pointer so that hot accesses skip dynamic exclusivity checks (stored class
+    /// properties reached from inlined code in other modules are checked on every access).
+    @usableFromInline
+    struct Storage {
+        @usableFromInline var heap: UnsafeMutablePointer<Node>
+        @usableFromInline var heapCount = 0
+        /// Per timer slot: position + 1 in the heap (0 = not scheduled).
+        @usableFromInline var positions: UnsafeMutablePointer<UInt32>
+        /// Per timer slot: the owner's token, returned when it fires.
+        @usableFromInline var tokens: UnsafeMutablePointer<UInt64>
+        /// Free slots (stack).
+        @usableFromInline var freeSlots: UnsafeMutablePointer<UInt32>
+        @usableFromInline var freeCount = 0
+        @usableFromInline var slotCount = 0
+        @usableFromInline var capacity: Int
+
+        @usableFromInline
+        init(capacity: Int) {
+            self.capacity = capacity
+            heap = .allocate(capacity: capacity)
+            positions = .allocate(capacity: capacity)
+            tokens = .allocate(capacity: capacity)
+            freeSlots = .allocate(capacity: capacity)
+        }
+    }
+
+    @usableFromInline let storage: UnsafeMutablePointer<Storage>
+    @inlinable var heap: UnsafeMutablePointer<Node> {
+        get { storage.pointee.heap }
+        set { storage.pointee.heap = newValue }
+    }
+    @inlinable var heapCount: Int {
+        get { storage.pointee.heapCount }
+        set { storage.pointee.heapCount = newValue }
+    }
+    @inlinable var positions: UnsafeMutablePointer<UInt32> {
+        get { storage.pointee.positions }
+        set { storage.pointee.positions = newValue }
+    }
+    @inlinable var tokens: UnsafeMutablePointer<UInt64> {
+        get { storage.pointee.tokens }
+        set { storage.pointee.tokens = newValue }
+    }
+    @inlinable var freeSlots: UnsafeMutablePointer<UInt32> {
+        get { storage.pointee.freeSlots }
+        set { storage.pointee.freeSlots = newValue }
+    }
+    @inlinable var freeCount: Int {
+        get { storage.pointee.freeCount }
+        set { storage.pointee.freeCount = newValue }
+    }
+    @inlinable var slotCount: Int {
+        get { storage.pointee.slotCount }
+        set { storage.pointee.slotCount = newValue }
+    }
+    @inlinable var capacity: Int {
+        get { storage.pointee.capacity }
+        set { storage.pointee.capacity = newValue }
+    }
 
     /// Preallocates room for `capacity` timers; more are possible (the arrays double).
     public init(capacity: Int = 1024) {
-        self.capacity = max(16, capacity)
-        heap = .allocate(capacity: self.capacity)
-        positions = .allocate(capacity: self.capacity)
-        tokens = .allocate(capacity: self.capacity)
-        freeSlots = .allocate(capacity: self.capacity)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: Storage(capacity: max(16, capacity)))
     }
 
     deinit {
@@ -52,6 +97,7 @@ public final class TimerHeap {
         positions.deallocate()
         tokens.deallocate()
         freeSlots.deallocate()
+        storage.deallocate()
     }
 
     /// Number of scheduled timers.

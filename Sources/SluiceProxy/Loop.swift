@@ -31,7 +31,12 @@ final class Loop: PollDispatcher {
 
     /// Sessions in progress (the global connection count).
     private(set) var activeSessions = 0
-    private var sessions: [Session] = []
+    /// Every Session ever created, by index, retained once here for the life of the process (sessions are
+    /// pooled, never freed). A flat table of unmanaged references: dispatch reaches a session without an
+    /// array bounds check, an exclusivity check or a retain/release pair per event.
+    private let sessionTable: UnsafeMutablePointer<Unmanaged<Session>>
+    private let sessionCapacity: Int
+    private var sessionCount = 0
     private var freeSessions: [Int] = []
     private(set) var listeners: [Listener?] = []
     /// Listeners paused because the global maxconn was reached.
@@ -60,8 +65,21 @@ final class Loop: PollDispatcher {
         self.maxAccept = max(1, global.tune.maxAccept)
         self.runtime = runtime
         hardStopTimer = timers.allocate(token: TimerKind.hardStop.token(0))
-        freeSessions.reserveCapacity(min(maxConnections, 1 << 20))
-        sessions.reserveCapacity(min(maxConnections, 1 << 20))
+        // Sessions never outnumber the fds they hold, so the fd table size bounds the session table.
+        sessionCapacity = max(fdCapacity, 1)
+        sessionTable = .allocate(capacity: sessionCapacity)
+        freeSessions.reserveCapacity(min(maxConnections, sessionCapacity))
+    }
+
+    deinit {
+        for i in 0..<sessionCount { sessionTable[i].release() }
+        sessionTable.deallocate()
+    }
+
+    /// The session at `index` (loop-thread only; the table keeps it alive).
+    @inline(__always)
+    func session(_ index: Int) -> Session {
+        sessionTable[index].takeUnretainedValue()
     }
 
     // MARK: set-up
@@ -113,9 +131,9 @@ final class Loop: PollDispatcher {
     func dispatch(fd: FD, kind: OwnerKind, owner: UInt32, events: IOEvents) {
         switch kind {
         case .client:
-            sessions[Int(owner)].clientEvent(events)
+            sessionTable[Int(owner)]._withUnsafeGuaranteedRef { $0.clientEvent(events) }
         case .server:
-            sessions[Int(owner)].serverEvent(events)
+            sessionTable[Int(owner)]._withUnsafeGuaranteedRef { $0.serverEvent(events) }
         case .listener:
             listeners[Int(owner)]?.acceptBatch(loop: self)
         case .signal:
@@ -130,7 +148,7 @@ final class Loop: PollDispatcher {
             let (kind, index) = TimerKind.decode(token)
             switch kind {
             case .session:
-                sessions[index].timerFired()
+                sessionTable[index]._withUnsafeGuaranteedRef { $0.timerFired() }
             case .listenerResume:
                 if let l = listeners[index], l.state == .pausedByResources { resume(l) }
             case .hardStop:
@@ -148,11 +166,17 @@ final class Loop: PollDispatcher {
     func startSession(clientFD: FD, peer: IPEndpoint, listener: Listener) {
         let session: Session
         if let i = freeSessions.popLast() {
-            session = sessions[i]
+            session = sessionTable[i].takeUnretainedValue()
         } else {
-            let i = sessions.count
+            guard sessionCount < sessionCapacity else {
+                // Unreachable: every session holds an fd below the fd table size. Refuse rather than overflow.
+                Sys.close(clientFD)
+                return
+            }
+            let i = sessionCount
             session = Session(index: i, loop: self, timer: timers.allocate(token: TimerKind.session.token(i)))
-            sessions.append(session)
+            sessionTable[i] = Unmanaged.passRetained(session)
+            sessionCount += 1
         }
         activeSessions += 1
         acceptedTotal += 1

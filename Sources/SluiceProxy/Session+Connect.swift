@@ -18,8 +18,8 @@ extension Session {
             connectToServer()
         case .queue:
             serverPhase = .queued
-            queuedTicks = loop.clock.now
-            phaseDeadline = loop.clock.now + backend.queueTimeoutMs
+            queuedTicks = clock.now
+            phaseDeadline = clock.now + backend.queueTimeoutMs
             backend.queue.append(self)
             loop.log.debug("queue: session, backend queue length", index, backend.queue.count)
         case .unavailable:
@@ -54,7 +54,7 @@ extension Session {
     func connectToServer() {
         guard let server else { return }
         connectAttempts += 1
-        let now = loop.clock.now
+        let now = clock.now
         connectStartTicks = now
         serverActivity = now
         let fd: FD
@@ -77,7 +77,7 @@ extension Session {
         case .inProgress:
             serverPhase = .connecting
             phaseDeadline = now + backend!.connectTimeoutMs
-            loop.poller.wantSend(fd)
+            poller.wantSend(fd)
         case .failed(let err):
             connectFailed(err)
         }
@@ -90,7 +90,7 @@ extension Session {
         if request.isAllocated && !request.isEmpty {
             sendToServer()
         } else {
-            loop.poller.stopSend(serverFD)
+            poller.stopSend(serverFD)
             if clientReadClosed && !serverWriteClosed {
                 Sys.shutdownWrite(serverFD)
                 serverWriteClosed = true
@@ -102,10 +102,10 @@ extension Session {
     func markServerConnected() {
         serverPhase = .connected
         serverEstablished = true
-        connectedTicks = loop.clock.now
-        serverActivity = loop.clock.now
+        connectedTicks = clock.now
+        serverActivity = clock.now
         lastFailedServer = nil
-        if !serverReadClosed { loop.poller.pollRecv(serverFD) }
+        if !serverReadClosed { poller.pollRecv(serverFD) }
         armTimer()
     }
 
@@ -117,7 +117,7 @@ extension Session {
         case .connected:
             serverConnected()
         case .inProgress:
-            loop.poller.pollSend(serverFD)
+            poller.pollSend(serverFD)
         case .failed(let err):
             connectFailed(err)
         }
@@ -156,7 +156,7 @@ extension Session {
         } else {
             // The server refused: trying again at once would most likely fail the same way.
             serverPhase = .retryWait
-            phaseDeadline = loop.clock.now + min(1000, backend.connectTimeoutMs)
+            phaseDeadline = clock.now + min(1000, backend.connectTimeoutMs)
         }
         if isOpen { armTimer() }
     }

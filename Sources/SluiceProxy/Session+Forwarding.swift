@@ -36,31 +36,31 @@ extension Session {
     /// Reads from the client into the request buffer, then forwards.
     func receiveFromClient() {
         guard !clientReadClosed else {
-            loop.poller.stopRecv(clientFD)
+            poller.stopRecv(clientFD)
             return
         }
-        loop.buffers.attach(&request)
+        pool.attach(&request)
         request.compactIfUseful()
         let room = request.freeSpace
         if room == 0 {
-            loop.poller.stopRecv(clientFD)
+            poller.stopRecv(clientFD)
             return
         }
         switch Sys.recv(clientFD, into: request.writable) {
         case .processed(let n):
             request.produced(n)
             bytesFromClient += n
-            clientActivity = loop.clock.now
+            clientActivity = clock.now
             // A short read means the socket is drained: poll instead of paying for a recv that says EAGAIN.
-            if n < room { loop.poller.pollRecv(clientFD) } else { loop.poller.stopRecv(clientFD) }
+            if n < room { poller.pollRecv(clientFD) } else { poller.stopRecv(clientFD) }
             forwardRequest()
         case .wouldBlock:
-            loop.poller.pollRecv(clientFD)
-            loop.buffers.detach(&request)
+            poller.pollRecv(clientFD)
+            pool.detach(&request)
         case .eof:
             clientReadClosed = true
-            clientActivity = loop.clock.now
-            loop.poller.stopRecv(clientFD)
+            clientActivity = clock.now
+            poller.stopRecv(clientFD)
             forwardRequest()
             if isOpen { armTimer() }
         case .failed:
@@ -87,18 +87,18 @@ extension Session {
             switch Sys.send(serverFD, from: request.readable) {
             case .processed(let n):
                 request.consumed(n)
-                serverActivity = loop.clock.now
+                serverActivity = clock.now
                 if serverPhase == .connecting { markServerConnected() }
                 if n < pending {
-                    loop.poller.pollSend(serverFD)
+                    poller.pollSend(serverFD)
                 } else {
-                    loop.poller.stopSend(serverFD)
-                    loop.buffers.detach(&request)
+                    poller.stopSend(serverFD)
+                    pool.detach(&request)
                 }
                 // Room again: the client may send more.
-                if !clientReadClosed && !loop.poller.isRecvEnabled(clientFD) { loop.poller.wantRecv(clientFD) }
+                if !clientReadClosed && !poller.isRecvEnabled(clientFD) { poller.wantRecv(clientFD) }
             case .wouldBlock:
-                loop.poller.pollSend(serverFD)
+                poller.pollSend(serverFD)
                 return
             case .failed(let err):
                 if !serverEstablished {
@@ -111,7 +111,7 @@ extension Session {
                 return
             }
         } else {
-            loop.poller.stopSend(serverFD)
+            poller.stopSend(serverFD)
         }
         if serverPhase == .connected && clientReadClosed && request.isEmpty && !serverWriteClosed {
             Sys.shutdownWrite(serverFD)
@@ -125,31 +125,31 @@ extension Session {
     /// Reads from the server into the response buffer, then forwards.
     func receiveFromServer() {
         guard !serverReadClosed else {
-            loop.poller.stopRecv(serverFD)
+            poller.stopRecv(serverFD)
             return
         }
-        loop.buffers.attach(&response)
+        pool.attach(&response)
         response.compactIfUseful()
         let room = response.freeSpace
         if room == 0 {
-            loop.poller.stopRecv(serverFD)
+            poller.stopRecv(serverFD)
             return
         }
         switch Sys.recv(serverFD, into: response.writable) {
         case .processed(let n):
             response.produced(n)
             bytesFromServer += n
-            serverActivity = loop.clock.now
+            serverActivity = clock.now
             if serverPhase == .connecting { markServerConnected() }
-            if n < room { loop.poller.pollRecv(serverFD) } else { loop.poller.stopRecv(serverFD) }
+            if n < room { poller.pollRecv(serverFD) } else { poller.stopRecv(serverFD) }
             sendToClient()
         case .wouldBlock:
-            loop.poller.pollRecv(serverFD)
-            loop.buffers.detach(&response)
+            poller.pollRecv(serverFD)
+            pool.detach(&response)
         case .eof:
             serverReadClosed = true
-            serverActivity = loop.clock.now
-            loop.poller.stopRecv(serverFD)
+            serverActivity = clock.now
+            poller.stopRecv(serverFD)
             sendToClient()
             if isOpen { armTimer() }
         case .failed(let err):
@@ -168,20 +168,20 @@ extension Session {
             switch Sys.send(clientFD, from: response.readable) {
             case .processed(let n):
                 response.consumed(n)
-                clientActivity = loop.clock.now
+                clientActivity = clock.now
                 if n < pending {
-                    loop.poller.pollSend(clientFD)
+                    poller.pollSend(clientFD)
                 } else {
-                    loop.poller.stopSend(clientFD)
-                    loop.buffers.detach(&response)
+                    poller.stopSend(clientFD)
+                    pool.detach(&response)
                 }
                 if !serverReadClosed && serverFD.isValid && serverPhase == .connected
-                    && !loop.poller.isRecvEnabled(serverFD)
+                    && !poller.isRecvEnabled(serverFD)
                 {
-                    loop.poller.wantRecv(serverFD)
+                    poller.wantRecv(serverFD)
                 }
             case .wouldBlock:
-                loop.poller.pollSend(clientFD)
+                poller.pollSend(clientFD)
                 return
             case .failed:
                 abort(TerminationState("C", "D"))
@@ -190,7 +190,7 @@ extension Session {
                 return
             }
         } else {
-            loop.poller.stopSend(clientFD)
+            poller.stopSend(clientFD)
         }
         if serverReadClosed && response.isEmpty && !clientWriteClosed {
             Sys.shutdownWrite(clientFD)

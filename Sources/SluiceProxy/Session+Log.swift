@@ -9,7 +9,7 @@ extension Session {
     func logConnection() {
         let sinks = frontend.logSinks
         guard !sinks.isEmpty else { return }
-        let now = loop.clock.now
+        let now = clock.now
         var line = loop.takeLogLine()
         line.appendAddress(client)
         line.append(":")

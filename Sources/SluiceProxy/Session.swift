@@ -42,6 +42,11 @@ final class Session {
     /// Index in the Loop's session table: the poller owner id of both fds and the timer token.
     let index: Int
     unowned(unsafe) let loop: Loop
+    /// The loop's parts used on every event, as plain values of raw pointers: reaching them through `loop`
+    /// (a class reference) would cost a retain/release pair per use. The loop outlives every session.
+    let poller: FDVerbs
+    let pool: BufferLender
+    let clock: ClockReader
     let timer: TimerID
 
     // Set for the lifetime of one connection.
@@ -56,10 +61,21 @@ final class Session {
     var localAddress = IPEndpoint.none
     var hasLocalAddress = false
 
+    /// The two buffers live behind a pointer allocated once per pooled Session: passing a stored class property
+    /// inout to the buffer pool would cost a dynamic exclusivity check on every call (callgrind showed it).
+    private let buffers: UnsafeMutablePointer<(request: IOBuffer, response: IOBuffer)>
+
     /// client -> server bytes.
-    var request = IOBuffer.none
+    var request: IOBuffer {
+        get { buffers.pointee.request }
+        _modify { yield &buffers.pointee.request }
+    }
+
     /// server -> client bytes.
-    var response = IOBuffer.none
+    var response: IOBuffer {
+        get { buffers.pointee.response }
+        _modify { yield &buffers.pointee.response }
+    }
 
     var serverPhase = ServerPhase.none
     /// The client sent FIN (or an error made reading pointless).
@@ -101,7 +117,16 @@ final class Session {
     init(index: Int, loop: Loop, timer: TimerID) {
         self.index = index
         self.loop = loop
+        self.poller = loop.poller.verbs
+        self.pool = loop.buffers.lender
+        self.clock = loop.clock.reader
         self.timer = timer
+        buffers = .allocate(capacity: 1)
+        buffers.initialize(to: (IOBuffer.none, IOBuffer.none))
+    }
+
+    deinit {
+        buffers.deallocate()
     }
 
     // MARK: lifecycle
@@ -109,7 +134,7 @@ final class Session {
     /// Starts a session for a just-accepted connection: registers the client fd (active for reading, so it is
     /// served in this very loop turn), applies connection rules, picks the backend and the server, connects.
     func start(clientFD fd: FD, peer: IPEndpoint, listener: Listener) {
-        let now = loop.clock.now
+        let now = clock.now
         isOpen = true
         self.listener = listener
         frontend = listener.frontend
@@ -143,7 +168,7 @@ final class Session {
         chosen.currentConnections += 1
         chosen.totalConnections += 1
         retriesLeft = chosen.config.retries
-        loop.poller.wantRecv(fd)
+        poller.wantRecv(fd)
         assignServerAndConnect()
         if isOpen { armTimer() }
     }
@@ -160,8 +185,8 @@ final class Session {
             clientFD = .invalid
         }
         closeServerConnection()
-        loop.buffers.detach(&request, force: true)
-        loop.buffers.detach(&response, force: true)
+        pool.detach(&request, force: true)
+        pool.detach(&response, force: true)
         loop.timers.cancel(timer)
         frontend.currentConnections -= 1
         if let b = backend { b.currentConnections -= 1 }
@@ -257,7 +282,7 @@ final class Session {
     /// The session's timer fired: either a deadline really passed, or activity moved it and it is re-armed.
     func timerFired() {
         guard isOpen else { return }
-        let now = loop.clock.now
+        let now = clock.now
         switch serverPhase {
         case .queued where now >= phaseDeadline:
             queueTimedOut()

@@ -35,6 +35,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SLUICE_BIN = os.environ.get("SLUICE_BIN") or str(REPO / ".build" / "release" / "sluice")
+# Resolved once: sluice runs with its cwd in the test's tmp_path, so a relative path would break.
+SLUICE_BIN = shutil.which(SLUICE_BIN) or SLUICE_BIN if "/" not in SLUICE_BIN else os.path.abspath(SLUICE_BIN)
 HAPROXY_MODE = os.path.basename(SLUICE_BIN) == "haproxy"
 
 READY_TIMEOUT = 10.0
@@ -61,12 +63,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"sluice-specific ({reason}); SLUICE_BIN is haproxy"))
 
 
-class TestBudgetExceeded(Exception):
+class BudgetExceeded(Exception):
     pass
 
 
 def _alarm(signum, frame):
-    raise TestBudgetExceeded(f"test exceeded its {TEST_BUDGET:.0f}s budget")
+    raise BudgetExceeded(f"test exceeded its {TEST_BUDGET:.0f}s budget")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -372,10 +374,6 @@ class Backend:
                 conn.closed = True
                 self.cond.notify_all()
             writer.close()
-
-    def note(self):
-        with self.cond:
-            self.cond.notify_all()
 
     def wait(self, pred: Callable[[], bool], timeout: float, what: str):
         wait_until(pred, timeout, f"{self.name}: {what} (accepted={self.accepted}, current={self.current}, "
@@ -698,8 +696,8 @@ class SluiceProcess:
 
 
 def _clean_rc(rc: int) -> bool:
-    # HAProxy 2.6 in the foreground dies *by* SIGTERM (rc -15); sluice must exit 0.
-    return rc == 0 or (HAPROXY_MODE and rc == -signal.SIGTERM)
+    # HAProxy 2.6 in the foreground dies *by* SIGTERM/SIGINT (rc -15/-2); sluice must exit 0.
+    return rc == 0 or (HAPROXY_MODE and rc in (-signal.SIGTERM, -signal.SIGINT))
 
 
 def _free_port() -> int:

@@ -167,21 +167,33 @@ final class Logger {
         }
     }
 
-    /// A `-d` trace line: `text` then the integers, space-separated. Only formatted when debugging.
+    /// A `-d` trace line: `event` then `name=value` pairs, e.g. `accept session=0 fd=5`. Formatted only when
+    /// debugging; the arguments are static strings and integers, so a disabled call costs a branch.
     @inline(never)
-    func debug(_ text: StaticString, _ a: Int = Int.min, _ b: Int = Int.min, _ c: Int = Int.min) {
+    func debug(
+        _ event: StaticString,
+        _ k1: StaticString = "", _ v1: Int = 0,
+        _ k2: StaticString = "", _ v2: Int = 0,
+        _ k3: StaticString = "", _ v3: Int = 0
+    ) {
         guard isDebugEnabled else { return }
         message.reset()
         message.append("[DEBUG]    (")
         message.append(Int(pid))
         message.append(") : ")
-        message.append(text)
-        for v in [a, b, c] where v != Int.min {
-            message.append(" ")
-            message.append(v)
-        }
+        message.append(event)
+        if k1.utf8CodeUnitCount > 0 { appendPair(k1, v1) }
+        if k2.utf8CodeUnitCount > 0 { appendPair(k2, v2) }
+        if k3.utf8CodeUnitCount > 0 { appendPair(k3, v3) }
         message.append(byte: 10)
         message.withBytes { _ = Sys.write(.standardError, from: $0) }
+    }
+
+    private func appendPair(_ key: StaticString, _ value: Int) {
+        message.append(" ")
+        message.append(key)
+        message.append("=")
+        message.append(value)
     }
 
     /// A `-d` trace line with a prebuilt String (used off the hot path).

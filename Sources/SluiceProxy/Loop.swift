@@ -247,7 +247,7 @@ final class Loop: PollDispatcher {
         listener.state = .pausedByLimit
         poller.stopRecv(listener.fd)
         globallyPaused.append(listener)
-        log.debug("listener paused: global maxconn reached, sessions", activeSessions)
+        log.debug("listener paused: global maxconn reached", "sessions", activeSessions, "maxconn", maxConnections)
     }
 
     func pauseForFrontendLimit(_ frontend: Frontend) {
@@ -256,7 +256,7 @@ final class Loop: PollDispatcher {
             l.state = .pausedByLimit
             poller.stopRecv(l.fd)
         }
-        log.debug("listeners paused: frontend maxconn reached, connections", frontend.currentConnections)
+        log.debug("listeners paused: frontend maxconn reached", "connections", frontend.currentConnections)
     }
 
     /// EMFILE/ENFILE/ENOBUFS/ENOMEM: stop accepting on this listener for 100 ms instead of spinning on it.

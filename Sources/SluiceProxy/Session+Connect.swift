@@ -21,10 +21,10 @@ extension Session {
             queuedTicks = clock.now
             phaseDeadline = clock.now + backend.queueTimeoutMs
             backend.queue.append(self)
-            loop.log.debug("queue: session, backend queue length", index, backend.queue.count)
+            loop.log.debug("queued for a server slot", "session", index, "queue_length", backend.queue.count)
         case .unavailable:
             backend.deniedConnections += 1
-            loop.log.debug("no server available: session", index)
+            loop.log.debug("no server available", "session", index)
             noServerAvailable(TerminationState("S", "C"))
         }
     }
@@ -70,7 +70,7 @@ extension Session {
         let result = Sys.connect(fd, to: server.endpoint)
         serverFD = fd
         loop.poller.register(fd, kind: .server, owner: UInt32(index))
-        loop.log.debug("connect: session, server fd, attempt", index, Int(fd.rawValue), connectAttempts)
+        loop.log.debug("connect", "session", index, "fd", Int(fd.rawValue), "attempt", connectAttempts)
         switch result {
         case .connected:
             serverConnected()
@@ -130,7 +130,7 @@ extension Session {
         guard let backend else { return }
         let failed = server
         failed?.failedConnects += 1
-        loop.log.debug("connect failed: session, errno, retries left", index, Int(err.rawValue), retriesLeft)
+        loop.log.debug("connect failed", "session", index, "errno", Int(err.rawValue), "retries_left", retriesLeft)
         if serverFD.isValid {
             loop.poller.delete(serverFD)
             serverFD = .invalid

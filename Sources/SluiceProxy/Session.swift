@@ -149,7 +149,7 @@ final class Session {
         frontend.currentConnections += 1
         frontend.totalConnections += 1
         loop.poller.register(fd, kind: .client, owner: UInt32(index))
-        loop.log.debug("accept: session, fd, frontend connections", index, Int(fd.rawValue), frontend.currentConnections)
+        loop.log.debug("accept", "session", index, "fd", Int(fd.rawValue), "frontend_conns", frontend.currentConnections)
 
         var source = SessionSamples(session: self)
         guard frontend.acceptsConnection(&source) else {
@@ -190,7 +190,7 @@ final class Session {
         loop.timers.cancel(timer)
         frontend.currentConnections -= 1
         if let b = backend { b.currentConnections -= 1 }
-        loop.log.debug("close: session, frontend connections", index, frontend.currentConnections)
+        loop.log.debug("close", "session", index, "frontend_conns", frontend.currentConnections)
         let endedFrontend = frontend!
         reset()
         loop.sessionEnded(self, frontend: endedFrontend)

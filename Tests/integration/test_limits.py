@@ -1,9 +1,13 @@
 """Connection limits: global and frontend `maxconn` pause accepting (the excess waits in the kernel backlog);
 server `maxconn` queues sessions in the backend and serves them in order."""
 
+import os
+import resource
 import select
 
-from conftest import Deadline, base_config, connect, recv_exact
+import pytest
+
+from conftest import Deadline, base_config, connect, echo_roundtrip, recv_exact
 
 NEGATIVE_WAIT = 0.5  # how long we watch for something that must NOT happen (an extra connection being served)
 
@@ -135,3 +139,48 @@ listen app
 """
     sl = sluice(cfg, fds={"FE1": fe()})
     check_limit_holds(sl, be, 2, total=6, in_order=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.sluice_only("log line and fd-limit behaviour are sluice's")
+def test_fd_exhaustion_pauses_listener_without_spinning(sluice, backends, fe):
+    """Out of descriptors (EMFILE), the listener pauses on a timer instead of spinning on accept(); once fds
+    free up, the clients that waited in the backlog are served."""
+    be = backends.echo()
+    cfg = base_config() + f"""
+frontend fe
+    bind "fd@${{FE1}}" backlog 256
+    default_backend be
+
+backend be
+    server s1 {be.addr}
+"""
+    sl = sluice(cfg, fds={"FE1": fe()})
+    # Lower sluice's soft open-files limit under its feet: new descriptors above 48 now fail with EMFILE.
+    soft, hard = resource.prlimit(sl.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(sl.pid, resource.RLIMIT_NOFILE, (48, hard))
+    clients = Clients(sl.ports["FE1"], 60)
+    try:
+        sl.wait_output("reached a system limit", timeout=10)
+        # While clients keep waiting in the backlog, sluice must be (nearly) idle: a spinning accept loop
+        # would burn a whole core during this window.
+        before = _cpu_seconds(sl.pid)
+        clients.poll(1.0)
+        used = _cpu_seconds(sl.pid) - before
+        assert used < 0.5, f"sluice used {used:.2f}s of CPU in 1s while out of descriptors: it is spinning"
+        assert sl.alive()
+        resource.prlimit(sl.pid, resource.RLIMIT_NOFILE, (soft, hard))
+        # Clients whose session failed (no fd for the server side) were closed; the rest are served now.
+        dl = Deadline(10)
+        while not dl.expired() and len(clients.served) < 10:
+            clients.poll(dl.left())
+        assert len(clients.served) >= 10, f"only {len(clients.served)} clients served after fds were freed"
+    finally:
+        clients.close()
+    assert echo_roundtrip(sl.ports["FE1"], b"after\n") == b"after\n"
+    assert sl.stderr().count("reached a system limit") <= 12, "the EMFILE alert must not flood the log"

@@ -274,6 +274,16 @@ final class Loop: PollDispatcher {
         timers.schedule(listener.timer, at: clock.now + 100)
     }
 
+    /// A server socket could not be created for lack of descriptors or memory: pause every accepting listener for
+    /// 100 ms, leaving new clients in the kernel backlog rather than accepting connections that cannot be served.
+    func pauseAllListenersForResources(_ err: Errno) {
+        for case let l? in listeners where l.state == .ready {
+            l.state = .pausedByResources
+            poller.stopRecv(l.fd)
+            timers.schedule(l.timer, at: clock.now + 100)
+        }
+    }
+
     /// Puts a paused listener back to accepting, speculatively (the backlog usually holds connections).
     func resume(_ listener: Listener) {
         listener.state = .ready

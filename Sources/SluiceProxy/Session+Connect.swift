@@ -61,8 +61,11 @@ extension Session {
         do {
             fd = try Sys.socket(domain: server.endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
         } catch {
+            // Out of descriptors or memory: stop accepting clients that could not be served either, and retry
+            // this one like a failed connection (HAProxy's SF_ERR_RESOURCE), after the turn-around delay.
             loop.resourceAlert("Proxy \(backend!.name): cannot create a socket for server \(server.name): \(error)")
-            abort(TerminationState("R", "C"))
+            if error.isResourceExhaustion { loop.pauseAllListenersForResources(error) }
+            connectFailed(error)
             return
         }
         // Small writes are sent at once; batching is decided by what the proxy has to send, not by Nagle.
@@ -137,7 +140,7 @@ extension Session {
         }
         guard retriesLeft > 0 else {
             closeServerConnection()
-            abort(TerminationState(err == .timedOut ? "s" : "S", "C"))
+            abort(TerminationState(err == .timedOut ? "s" : err.isResourceExhaustion ? "R" : "S", "C"))
             return
         }
         retriesLeft -= 1

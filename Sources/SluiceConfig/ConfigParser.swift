@@ -237,6 +237,7 @@ struct ConfigParser {
         draft.config.usesGlobalLog = source.usesGlobalLog
         draft.config.tcpLog = source.tcpLog
         draft.config.httpLog = source.httpLog
+        draft.config.dontLogNull = source.dontLogNull
         draft.config.inspectDelayMs = source.inspectDelayMs
         if draft.config.capabilities.contains(.frontend) {
             draft.config.maxconn = source.maxconn

@@ -441,6 +441,8 @@ public struct ProxyConfig: Sendable {
     public var usesGlobalLog = false
     public var tcpLog = false
     public var httpLog = false
+    /// `option dontlognull`: connections that carried no request data are not logged.
+    public var dontLogNull = false
 
     // backend side
     public var servers: [ServerConfig] = []

@@ -33,6 +33,7 @@ enum ProxyRules {
         "redispatch": .backend,
         "tcplog": nil,
         "httplog": .frontend,
+        "dontlognull": .frontend,
     ]
 
     /// `balance` algorithms sluice supports, by name.
@@ -115,6 +116,7 @@ enum ProxyRules {
         switch name {
         case "redispatch": draft.config.redispatch = enabled
         case "tcplog": draft.config.tcpLog = enabled
+        case "dontlognull": draft.config.dontLogNull = enabled
         default: draft.config.httpLog = enabled
         }
     }

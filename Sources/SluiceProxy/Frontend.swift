@@ -29,6 +29,8 @@ final class Frontend {
     let acls: [[ACLMatcher]]
     let logSinks: [LogSink]
     var listeners: [Listener] = []
+    /// `option tcplog`/`httplog` with somewhere to log to.
+    let logsConnections: Bool
 
     var currentConnections = 0
     var totalConnections = 0
@@ -53,6 +55,7 @@ final class Frontend {
         self.connectionRules = connectionRules
         self.acls = acls
         self.logSinks = logSinks
+        self.logsConnections = (config.tcpLog || config.httpLog) && !logSinks.isEmpty
     }
 
     var isFull: Bool { currentConnections >= maxConnections }

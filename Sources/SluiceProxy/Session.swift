@@ -178,7 +178,7 @@ final class Session {
     func close() {
         guard isOpen else { return }
         isOpen = false
-        if frontend.config.tcpLog || frontend.config.httpLog { logConnection() }
+        if frontend.logsConnections && !(frontend.config.dontLogNull && bytesFromClient == 0) { logConnection() }
         if isQueued { backend?.queue.remove(self) }
         if clientFD.isValid {
             loop.poller.delete(clientFD)

@@ -333,6 +333,20 @@ final class ProxySectionTests: XCTestCase {
         XCTAssertEqual(fe?.httpLog, true)
     }
 
+    func testOptionDontlognull_isSetAndInheritedFromDefaults() {
+        let fe = frontend(assertValid(inFrontend("option dontlognull")))
+        XCTAssertEqual(fe?.dontLogNull, true)
+        let off = frontend(assertValid(inFrontend("option dontlognull", "no option dontlognull")))
+        XCTAssertEqual(off?.dontLogNull, false)
+    }
+
+    func testOptionDontlognull_withArgument_isNotSupported() {
+        assertDiagnostics(
+            inFrontend("option dontlognull 1"),
+            ["[ALERT] parsing [t.cfg:11] : 'option dontlognull 1' is not supported by sluice"]
+        )
+    }
+
     func testOptionHttplog_clf_isNotSupported() {
         assertDiagnostics(
             inFrontend("option httplog clf"),

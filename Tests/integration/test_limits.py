@@ -4,6 +4,7 @@ server `maxconn` queues sessions in the backend and serves them in order."""
 import os
 import resource
 import select
+import time
 
 import pytest
 
@@ -147,6 +148,23 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _sockets(pid: int) -> list[str]:
+    links = []
+    for n in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            links.append(os.readlink(f"/proc/{pid}/fd/{n}"))
+        except FileNotFoundError:
+            pass  # closed while we looked
+    return [link for link in links if link.startswith("socket:")]
+
+
+def _wait_only_listener_socket(pid: int) -> None:
+    dl = Deadline(5)
+    while len(_sockets(pid)) != 1:
+        assert not dl.expired(), f"sluice still holds sockets {_sockets(pid)} besides its listener"
+        time.sleep(0.01)  # bounded polling of /proc: there is no event to wait for
+
+
 def _lowest_free_fd(pid: int) -> int:
     used = {int(n) for n in os.listdir(f"/proc/{pid}/fd")}
     fd = 0
@@ -216,6 +234,9 @@ backend be
     port = sl.ports["FE1"]
     soft, hard = resource.prlimit(sl.pid, resource.RLIMIT_NOFILE)
     # One free descriptor below the limit: the accepted client takes it, the server socket has none.
+    # sd_notify's socket for READY=1 may still be open when READY arrives: wait until the listener is the only
+    # socket sluice holds, so the descriptor set is known.
+    _wait_only_listener_socket(sl.pid)
     resource.prlimit(sl.pid, resource.RLIMIT_NOFILE, (_lowest_free_fd(sl.pid) + 1, hard))
     c = connect(port)
     try:

@@ -18,12 +18,25 @@ final class Backend {
     /// Sessions that got no server (all down/full past the queue timeout).
     var deniedConnections = 0
 
+    /// Set by a reload on a backend the new configuration no longer has: sessions on it may be closed at
+    /// `hard-stop-after`.
+    var isRemoved = false
+
     init(config: ProxyConfig) {
         self.config = config
         self.name = config.name
         self.balancer = LoadBalancer(algorithm: config.balance, hashType: config.hashType)
         servers = config.servers.enumerated().map { Server(config: $0.element, backend: self, position: $0.offset) }
         balancer.serversChanged(servers)
+    }
+
+    /// Reload: puts a kept server (from the previous configuration's backend of the same name) in place of the
+    /// fresh one at `position`. Returns true when the server's line changed.
+    func keep(_ server: Server, at position: Int) -> Bool {
+        let changed = server.adopt(servers[position].config, backend: self, position: position)
+        servers[position] = server
+        balancer.serversChanged(servers)
+        return changed
     }
 
     /// `timeout connect` (default 5 s, HAProxy's advice when unset).

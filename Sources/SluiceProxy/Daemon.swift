@@ -49,7 +49,7 @@ public enum Daemon {
 
     /// Runs the proxy until it stops. Returns the process exit code: 0 after a requested stop, 1 when the
     /// configuration cannot be started.
-    public static func run(_ config: Configuration, options: DaemonOptions) -> Int32 {
+    public static func run(_ config: Configuration, configPaths: [String], options: DaemonOptions) -> Int32 {
         let log = Logger()
         log.isDebugEnabled = options.isDebug
         log.isQuiet = options.isQuiet
@@ -79,9 +79,33 @@ public enum Daemon {
             writeStderr("[ALERT] Fatal errors found in configuration.")
             return 1
         }
-        if let failure = runtime.bindAll() {
+        // Socket activation: systemd's sockets serve the bind lines with the same address (or `fd@N`).
+        var activated: [BindAddress: FD] = [:]
+        var activatedByNumber: [Int32: FD] = [:]
+        for (fd, name) in ServiceNotifier.takeActivatedSockets() {
+            activatedByNumber[fd.rawValue] = fd
+            if let address = boundAddress(of: fd) {
+                activated[address] = fd
+            } else {
+                log.admin(.warning, "socket-activated fd \(fd.rawValue) (\(name)) is not a listening stream socket")
+            }
+        }
+        var used = Set<Int32>()
+        if let failure = runtime.bindAll(existing: { address in
+            var fd: FD?
+            if case .inheritedFD(let n) = address { fd = activatedByNumber[n] } else { fd = activated[address] }
+            guard let fd, !used.contains(fd.rawValue) else { return nil }
+            used.insert(fd.rawValue)
+            guard case .success = Runtime.openListener(.inheritedFD(fd.rawValue), backlog: 1024) else { return nil }
+            return ExistingSocket(fd: fd, isInherited: true, listener: nil)
+        }) {
             log.admin(.alert, failure)
             return 1
+        }
+        for fd in activatedByNumber.values where !used.contains(fd.rawValue) {
+            let address = boundAddress(of: fd).map { "\($0)" } ?? "unknown address"
+            log.admin(.warning, "socket-activated fd \(fd.rawValue) (\(address)) matches no bind line; closing it")
+            Sys.close(fd)
         }
         if options.daemonize || config.global.daemon {
             if !daemonize(log) { return 1 }
@@ -91,6 +115,11 @@ public enum Daemon {
                 log.admin(.alert, "cannot write pidfile '\(path)': \(Errno(rawValue: Sys.errno))")
                 return 1
             }
+        }
+        // Identity last: the pidfile may live where only root writes (/run).
+        if let failure = Privileges.drop(config.global) {
+            log.admin(.alert, failure)
+            return 1
         }
         let signalFD: FD
         do {
@@ -104,6 +133,7 @@ public enum Daemon {
         do {
             loop = try Loop(
                 runtime: runtime,
+                configPaths: configPaths,
                 log: log,
                 notifier: notifier,
                 fdCapacity: fdLimit,
@@ -118,9 +148,25 @@ public enum Daemon {
         let summary = "\(runtime.frontends.count) frontends, \(runtime.backends.count) backends, "
             + "\(runtime.boundSockets.count) listeners, maxconn \(maxConnections)"
         log.admin(.notice, "sluice \(version) started: \(summary)")
-        notifier.ready(status: "Ready: \(summary)")
+        notifier.ready(status: loop.statusLine())
+        loop.startServiceTimer()
         loop.run()
         return 0
+    }
+
+    /// The address a socket is bound to, as a bind line would name it (nil if not a stream socket).
+    static func boundAddress(of fd: FD) -> BindAddress? {
+        guard let info = Sys.socketInfo(fd), info.type == CInt(SOCK_STREAM.rawValue) else { return nil }
+        if info.domain == AF_UNIX {
+            let path = Sys.localUnixPath(fd)
+            return path.isEmpty ? nil : .unix(path: path)
+        }
+        let e = Sys.localEndpoint(fd)
+        switch e.family {
+        case .ipv4: return .inet(.ipv4(address: e.ipv4Address, port: e.port))
+        case .ipv6: return .inet(.ipv6(address: IPv6Bytes(high: e.high, low: e.low), port: e.port))
+        default: return nil
+        }
     }
 
     /// Forks into the background: the parent exits 0, the child starts a new session with stdio on /dev/null.

@@ -37,6 +37,8 @@ final class Frontend {
     var deniedConnections = 0
     /// Listeners of this frontend paused because `maxConnections` was reached.
     var isPausedByLimit = false
+    /// Set by a reload on a frontend the new configuration no longer has.
+    var isRemoved = false
 
     init(
         config: ProxyConfig,

@@ -22,7 +22,7 @@ final class Listener {
 
     let fd: FD
     let address: BindAddress
-    let bind: BindConfig
+    var bind: BindConfig
     var frontend: Frontend
     /// Index in Loop.listeners (the poller owner id).
     let index: Int

@@ -252,6 +252,20 @@ enum LogClock {
         line.append(abs(offset) % 60, width: 2)
     }
 
+    /// `2026-11-29 06:32:43` (local time), for status lines.
+    static func isoTime(_ seconds: Int) -> String {
+        let t = localTime(seconds)
+        var line = LineBuffer(capacity: 32)
+        line.append(Int(t.tm_year) + 1900)
+        line.append("-")
+        line.append(Int(t.tm_mon) + 1, width: 2)
+        line.append("-")
+        line.append(Int(t.tm_mday), width: 2)
+        line.append(" ")
+        appendClock(t, into: &line)
+        return String(decoding: line.bytes, as: UTF8.self)
+    }
+
     /// HAProxy's accept date: `29/Nov/2026:06:32:43.123`.
     static func appendAcceptDate(seconds: Int, millis: Int, into line: inout LineBuffer) {
         let t = localTime(seconds)

@@ -23,11 +23,19 @@ final class Loop: PollDispatcher {
     let buffers: BufferPool
     let log: Logger
     let notifier: ServiceNotifier
-    /// Global `maxconn`.
-    let maxConnections: Int
+    /// Global `maxconn` (a reload may change it within what the fd table allows).
+    var maxConnections: Int
     /// `tune.maxaccept`.
     let maxAccept: Int
-    private(set) var runtime: Runtime
+    var runtime: Runtime
+    /// The `-f` arguments, read again on every reload.
+    let configPaths: [String]
+    /// Size of the fd table (the open-files limit at start): bounds maxconn on reload.
+    let fdCapacity: Int
+    /// When the last reload finished (wall-clock seconds) and how it went, for STATUS=.
+    var lastReload: (seconds: Int, succeeded: Bool)?
+    /// Runtimes replaced by reloads whose removed objects may still carry sessions (for `hard-stop-after`).
+    var reloadCount = 0
 
     /// Sessions in progress (the global connection count).
     private(set) var activeSessions = 0
@@ -44,6 +52,10 @@ final class Loop: PollDispatcher {
 
     private(set) var stopMode = StopMode.running
     private let hardStopTimer: TimerID
+    /// Periodic housekeeping: WATCHDOG=1 and STATUS= updates.
+    private let serviceTimer: TimerID
+    /// Closes sessions still on objects a reload removed, `hard-stop-after` after that reload.
+    let retireTimer: TimerID
     private var signalFD = FD.invalid
     private var spareLogLine: LineBuffer? = LineBuffer(capacity: 1024)
     /// Total connections accepted since start.
@@ -53,7 +65,14 @@ final class Loop: PollDispatcher {
     private var suppressedResourceAlerts = 0
 
     /// Builds the loop around an already bound runtime. `fdCapacity` sizes the fd table (the open-files limit).
-    init(runtime: Runtime, log: Logger, notifier: ServiceNotifier, fdCapacity: Int, maxConnections: Int) throws(Errno) {
+    init(
+        runtime: Runtime,
+        configPaths: [String],
+        log: Logger,
+        notifier: ServiceNotifier,
+        fdCapacity: Int,
+        maxConnections: Int
+    ) throws(Errno) {
         let global = runtime.config.global
         let backend = try EpollBackend(maxEvents: global.tune.maxPollEvents)
         poller = Poller(backend: backend, capacity: fdCapacity, maxPollEvents: global.tune.maxPollEvents)
@@ -64,7 +83,11 @@ final class Loop: PollDispatcher {
         self.maxConnections = maxConnections
         self.maxAccept = max(1, global.tune.maxAccept)
         self.runtime = runtime
+        self.configPaths = configPaths
+        self.fdCapacity = fdCapacity
         hardStopTimer = timers.allocate(token: TimerKind.hardStop.token(0))
+        serviceTimer = timers.allocate(token: TimerKind.service.token(0))
+        retireTimer = timers.allocate(token: TimerKind.retire.token(0))
         // Sessions never outnumber the fds they hold, so the fd table size bounds the session table.
         sessionCapacity = max(fdCapacity, 1)
         sessionTable = .allocate(capacity: sessionCapacity)
@@ -84,10 +107,19 @@ final class Loop: PollDispatcher {
 
     // MARK: set-up
 
-    /// Registers every bound socket of the runtime as a listener, active so the first turn accepts at once.
+    /// Registers every bound socket of the runtime as a listener. A socket kept from the previous runtime (reload)
+    /// keeps its Listener, now serving the new frontend; a new one gets a Listener in a free slot.
     func installListeners() {
         for bound in runtime.boundSockets {
-            let index = listeners.count
+            if let kept = bound.keptListener {
+                kept.frontend = bound.frontend
+                kept.bind = bound.bind
+                bound.frontend.listeners.append(kept)
+                // A pause for the old frontend's limit does not apply to the new one: try again.
+                if kept.state == .pausedByLimit { resume(kept) }
+                continue
+            }
+            let index = listeners.firstIndex(where: { $0 == nil }) ?? listeners.count
             let timer = timers.allocate(token: TimerKind.listenerResume.token(index))
             let listener = Listener(
                 fd: bound.fd,
@@ -97,11 +129,44 @@ final class Loop: PollDispatcher {
                 index: index,
                 timer: timer
             )
-            listeners.append(listener)
+            if index == listeners.count { listeners.append(listener) } else { listeners[index] = listener }
             bound.frontend.listeners.append(listener)
             poller.register(bound.fd, kind: .listener, owner: UInt32(index), isShared: bound.isInherited)
             poller.pollRecv(bound.fd)
         }
+    }
+
+    /// Closes a listener for good (soft stop, or its address left the configuration on reload).
+    func closeListener(_ l: Listener) {
+        guard l.state != .closed else { return }
+        l.state = .closed
+        poller.delete(l.fd)
+        timers.release(l.timer)
+        if case .unix(let path) = l.address { Runtime.unlinkSocket(path) }
+        listeners[l.index] = nil
+        globallyPaused.removeAll { $0 === l }
+    }
+
+    /// Starts the periodic service timer (watchdog and status) when systemd listens.
+    func startServiceTimer() {
+        guard notifier.isEnabled else { return }
+        timers.schedule(serviceTimer, at: clock.now + serviceIntervalMs)
+    }
+
+    /// Half the watchdog period when there is one (systemd's advice), else a 5 s status refresh.
+    private var serviceIntervalMs: Int64 {
+        if let usec = notifier.watchdogMicroseconds { return max(1, Int64(usec / 2000)) }
+        return 5000
+    }
+
+    /// The one-line STATUS= summary.
+    func statusLine() -> String {
+        var text = "\(activeSessions) connections, \(runtime.frontends.count) frontends, \(runtime.backends.count) backends"
+        if let last = lastReload {
+            text += last.succeeded ? ", last reload ok" : ", last reload FAILED (previous configuration kept)"
+            text += " at \(LogClock.isoTime(last.seconds))"
+        }
+        return text
     }
 
     /// Routes SIGTERM/SIGINT/SIGUSR1/SIGHUP/SIGUSR2/SIGTTOU/SIGTTIN through a signalfd in the poller.
@@ -154,6 +219,12 @@ final class Loop: PollDispatcher {
             case .hardStop:
                 log.admin(.warning, "hard-stop-after reached: closing \(activeSessions) remaining connections")
                 stopMode = .fast
+            case .service:
+                if notifier.watchdogMicroseconds != nil { notifier.watchdog() }
+                notifier.status(statusLine())
+                timers.schedule(serviceTimer, at: clock.now + serviceIntervalMs)
+            case .retire:
+                closeSessionsOnRemovedObjects()
             case nil:
                 assertionFailure("timer with unknown token \(token)")
             }
@@ -284,6 +355,13 @@ final class Loop: PollDispatcher {
         }
     }
 
+    /// After a reload changed limits: listeners paused for the global maxconn resume if it now allows.
+    func resumeListenersBelowLimits() {
+        guard !globallyPaused.isEmpty, activeSessions < maxConnections else { return }
+        for l in globallyPaused where l.state == .pausedByLimit && !l.frontend.isFull { resume(l) }
+        globallyPaused.removeAll(keepingCapacity: true)
+    }
+
     /// Puts a paused listener back to accepting, speculatively (the backlog usually holds connections).
     func resume(_ listener: Listener) {
         listener.state = .ready
@@ -302,7 +380,8 @@ final class Loop: PollDispatcher {
                 log.admin(.notice, "received SIGUSR1: soft stop, \(activeSessions) connections to finish")
                 stopSoft()
             case SIGHUP, SIGUSR2:
-                log.admin(.notice, "received \(signal == SIGHUP ? "SIGHUP" : "SIGUSR2"): reload is not supported yet; nothing changed")
+                log.admin(.notice, "received \(signal == SIGHUP ? "SIGHUP" : "SIGUSR2"): reloading the configuration")
+                if stopMode == .running { reload() }
             case SIGTTOU:
                 log.admin(.notice, "received SIGTTOU: pausing listeners")
                 for case let l? in listeners where l.state != .closed {
@@ -342,11 +421,28 @@ final class Loop: PollDispatcher {
     }
 
     private func closeListeners() {
-        for case let l? in listeners where l.state != .closed {
-            l.state = .closed
-            poller.delete(l.fd)
-            if case .unix(let path) = l.address { Runtime.unlinkSocket(path) }
-        }
+        for case let l? in listeners { closeListener(l) }
         globallyPaused.removeAll()
+    }
+
+    /// Every session in progress (reload bookkeeping; not for the hot path).
+    func forEachOpenSession(_ body: (Session) -> Void) {
+        for i in 0..<sessionCount {
+            let s = sessionTable[i].takeUnretainedValue()
+            if s.isOpen { body(s) }
+        }
+    }
+
+    /// `hard-stop-after` elapsed after a reload: sessions still on a frontend or backend that reload removed
+    /// are closed; the others run on.
+    func closeSessionsOnRemovedObjects() {
+        var closed = 0
+        forEachOpenSession { s in
+            if s.frontend.isRemoved || s.backend?.isRemoved == true || s.server?.isRemoved == true {
+                s.abort(TerminationState("K", "D"))
+                closed += 1
+            }
+        }
+        if closed > 0 { log.admin(.notice, "hard-stop-after: closed \(closed) connections still on removed objects") }
     }
 }

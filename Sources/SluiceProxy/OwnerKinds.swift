@@ -21,6 +21,10 @@ enum TimerKind: UInt64 {
     case listenerResume = 2
     /// `hard-stop-after` during a soft stop.
     case hardStop = 3
+    /// WATCHDOG=1 and STATUS= refresh.
+    case service = 4
+    /// `hard-stop-after` after a reload: close sessions on removed objects.
+    case retire = 5
 
     func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
 

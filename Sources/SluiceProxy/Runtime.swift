@@ -12,8 +12,18 @@ struct BoundSocket {
     let address: BindAddress
     let bind: BindConfig
     let frontend: Frontend
-    /// `fd@N`: the socket came from our parent, which may still hold it.
+    /// `fd@N` or socket activation: the socket came from our parent, which may still hold it.
     let isInherited: Bool
+    /// On reload: the running listener whose socket is kept for this address (never closed and reopened).
+    let keptListener: Listener?
+}
+
+/// Where a listening socket for an address can come from instead of a fresh bind: a running listener (reload)
+/// or a socket inherited from systemd (socket activation).
+struct ExistingSocket {
+    let fd: FD
+    let isInherited: Bool
+    let listener: Listener?
 }
 
 /// The live objects of one configuration. Loop-thread only once the loop runs.
@@ -115,27 +125,45 @@ final class Runtime {
         return (Runtime(config: config, frontends: frontends, backends: backends), [])
     }
 
-    /// Binds and listens on every address of every frontend. On the first failure everything bound so far is
-    /// closed and the error is returned as an admin message.
-    func bindAll() -> String? {
+    /// Binds and listens on every address of every frontend, taking an existing socket for an address when
+    /// `existing` has one (a kept listener on reload, a socket-activated one at start). On the first failure the
+    /// sockets opened here are closed (existing ones are left alone) and the error is returned as a message.
+    func bindAll(existing: (BindAddress) -> ExistingSocket? = { _ in nil }) -> String? {
         for f in frontends {
             for bind in f.config.binds {
                 for address in bind.addresses {
+                    if let e = existing(address) {
+                        boundSockets.append(
+                            BoundSocket(
+                                fd: e.fd, address: address, bind: bind, frontend: f, isInherited: e.isInherited,
+                                keptListener: e.listener
+                            )
+                        )
+                        continue
+                    }
                     let backlog = bind.backlog ?? f.maxConnections
                     switch Self.openListener(address, backlog: backlog) {
                     case .success(let (fd, inherited)):
                         boundSockets.append(
-                            BoundSocket(fd: fd, address: address, bind: bind, frontend: f, isInherited: inherited)
+                            BoundSocket(
+                                fd: fd, address: address, bind: bind, frontend: f, isInherited: inherited,
+                                keptListener: nil
+                            )
                         )
                     case .failure(let message):
-                        for s in boundSockets { Sys.close(s.fd) }
-                        boundSockets.removeAll()
+                        closeOpenedSockets()
                         return "Starting frontend \(f.name): \(message.message) [\(address)] (\(bind.location))"
                     }
                 }
             }
         }
         return nil
+    }
+
+    /// Closes the sockets `bindAll` opened itself (after a failed bind, or when a reload is abandoned).
+    func closeOpenedSockets() {
+        for s in boundSockets where s.keptListener == nil && !s.isInherited { Sys.close(s.fd) }
+        boundSockets.removeAll()
     }
 
     /// Creates, binds and listens (or adopts an inherited `fd@N`) one listening socket.

@@ -6,22 +6,26 @@ import SluiceCore
 
 /// A backend server. Loop-thread only.
 final class Server {
-    let config: ServerConfig
+    /// The `server` line. A reload that keeps this server (same backend, name, address and port) updates it.
+    private(set) var config: ServerConfig
     let name: String
     let endpoint: IPEndpoint
-    unowned let backend: Backend
+    /// The backend that currently lists this server (a reload moves a kept server to the new Backend object).
+    unowned var backend: Backend
     /// Position in the backend's server list (HAProxy's id order, used by `balance first`).
-    let position: Int
+    var position: Int
 
     /// Effective weight (0 = takes no new traffic).
     var weight: Int
     /// `maxconn`; 0 = unlimited.
-    let maxConnections: Int
-    let isBackup: Bool
+    var maxConnections: Int
+    var isBackup: Bool
     /// `disabled` in the file (maintenance).
     var isInMaintenance: Bool
     /// Health: without checks a server is always up.
     var isUp = true
+    /// Set by a reload when the new configuration no longer has this server.
+    var isRemoved = false
 
     /// Sessions currently using (or connecting to) this server.
     var currentConnections = 0
@@ -49,6 +53,30 @@ final class Server {
 
     /// True when a new connection fits under `maxconn`.
     var hasFreeSlot: Bool { maxConnections == 0 || currentConnections < maxConnections }
+
+    /// True when `other` is the same server for a reload: same name, address and port (the backend name is
+    /// matched by the caller). Its state, counters and connections carry over.
+    func isSameServer(as other: ServerConfig) -> Bool {
+        name == other.name && config.address == other.address
+    }
+
+    /// Takes the new file's line for this kept server. Weight and maintenance set at run time (admin socket)
+    /// survive unless the line itself changed, in which case the file wins.
+    func adopt(_ newConfig: ServerConfig, backend newBackend: Backend, position newPosition: Int) -> Bool {
+        var oldLine = config
+        oldLine.location = newConfig.location
+        let lineChanged = oldLine != newConfig
+        if lineChanged {
+            weight = newConfig.options.weight
+            isInMaintenance = newConfig.options.isDisabled
+        }
+        config = newConfig
+        maxConnections = newConfig.options.maxconn ?? 0
+        isBackup = newConfig.options.isBackup
+        backend = newBackend
+        position = newPosition
+        return lineChanged
+    }
 
     /// Takes a connection slot.
     func acquireSlot() {

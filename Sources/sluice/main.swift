@@ -117,4 +117,4 @@ if options.checkOnly {
     writeLine("Configuration file is valid", to: 1)
     exit(0)
 }
-exit(Daemon.run(configuration, options: options.daemon))
+exit(Daemon.run(configuration, configPaths: options.configPaths, options: options.daemon))

@@ -20,6 +20,13 @@
 /// accept4(2) (GNU): defined in shim.c.
 int csluice_accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 
+/// prctl(PR_SET_KEEPCAPS, on): prctl is variadic, which Swift cannot call.
+int csluice_prctl_keepcaps(int on);
+
+/// capset(2) leaving exactly CAP_NET_BIND_SERVICE effective, permitted and inheritable (after dropping root,
+/// so that a reload can still bind ports below 1024). glibc has no capset wrapper; the raw syscall is used.
+int csluice_capset_net_bind_service_only(void);
+
 // epoll_event is packed on x86_64 (12 bytes); Swift imports it, but the union member needs a helper.
 _Static_assert(sizeof(struct epoll_event) == 12 || sizeof(struct epoll_event) == 16, "unexpected epoll_event size");
 

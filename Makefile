@@ -48,13 +48,21 @@ check-binary: build
 bench: build deps-bench
 	bench/run.sh
 
+# DESTDIR-aware. Never overwrites an existing /etc/sluice/sluice.cfg. Creates the `sluice` system user the unit
+# runs as when installing for real (no DESTDIR) and it is missing.
 install: build
 	install -D -m 0755 "$(SLUICE_BIN)" "$(DESTDIR)$(PREFIX)/sbin/sluice"
-	install -D -m 0644 systemd/sluice.service "$(DESTDIR)/lib/systemd/system/sluice.service"
+	install -d "$(DESTDIR)/lib/systemd/system"
+	sed 's|/usr/local/sbin/sluice|$(PREFIX)/sbin/sluice|g' systemd/sluice.service > "$(DESTDIR)/lib/systemd/system/sluice.service"
+	chmod 0644 "$(DESTDIR)/lib/systemd/system/sluice.service"
+	install -D -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/sluice/README.md"
 	@if [ -e "$(DESTDIR)/etc/sluice/sluice.cfg" ]; then \
 	  echo "keeping existing $(DESTDIR)/etc/sluice/sluice.cfg"; \
 	else \
 	  install -D -m 0644 config/sluice.cfg "$(DESTDIR)/etc/sluice/sluice.cfg"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && ! id sluice >/dev/null 2>&1; then \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice; \
 	fi
 
 clean:

@@ -59,6 +59,26 @@ final class Runtime {
             backendsByName[p.name] = b
         }
         var frontends: [Frontend] = []
+        // One address, one frontend: a second bind would fail at start, or silently share the port (SO_REUSEADDR
+        // does not allow two listeners on one TCP address, but fd@ and unix@ forms would).
+        var boundBy: [BindAddress: (frontend: String, location: SourceLocation)] = [:]
+        for p in config.proxies where p.capabilities.contains(.frontend) {
+            for bind in p.binds {
+                for address in bind.addresses {
+                    if let first = boundBy[address] {
+                        errors.append(
+                            ConfigError(
+                                bind.location,
+                                "\(p.capabilities == .listen ? "listen" : "frontend") '\(p.name)' binds \(address), "
+                                    + "already bound by '\(first.frontend)' at \(first.location)"
+                            )
+                        )
+                    } else {
+                        boundBy[address] = (p.name, bind.location)
+                    }
+                }
+            }
+        }
         for p in config.proxies where p.capabilities.contains(.frontend) {
             if p.mode == .http && !p.capabilities.contains(.backend) {
                 errors.append(ConfigError(p.location, "'mode http' is not supported by sluice yet"))

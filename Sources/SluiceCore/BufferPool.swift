@@ -66,6 +66,15 @@ public struct IOBuffer {
         }
     }
 
+    /// Moves the pending bytes to the front of the buffer.
+    @inlinable
+    public mutating func compact() {
+        guard head > 0 else { return }
+        if count > 0 { memmove(base!, base! + Int(head), count) }
+        tail -= head
+        head = 0
+    }
+
     /// Moves the pending bytes to the front when the free room at the end is smaller than the room in front.
     @inlinable
     public mutating func compactIfUseful() {

@@ -21,6 +21,12 @@ final class Backend {
     /// Set by a reload on a backend the new configuration no longer has: sessions on it may be closed at
     /// `hard-stop-after`.
     var isRemoved = false
+    /// HTTP: rules, responses sluice writes itself, connection persistence and reuse, X-Forwarded-For.
+    var rules = HTTPRules.none
+    var errors = ErrorResponses()
+    var httpMode = HTTPConnectionMode.keepAlive
+    var reuse = HTTPReuse.safe
+    var forwardFor: ForwardFor?
 
     init(config: ProxyConfig) {
         self.config = config

@@ -31,6 +31,11 @@ final class Frontend {
     var listeners: [Listener] = []
     /// `option tcplog`/`httplog` with somewhere to log to.
     let logsConnections: Bool
+    /// HTTP: rules, responses sluice writes itself, connection persistence, X-Forwarded-For.
+    var rules = HTTPRules.none
+    var errors = ErrorResponses()
+    var httpMode = HTTPConnectionMode.keepAlive
+    var forwardFor: ForwardFor?
 
     var currentConnections = 0
     var totalConnections = 0

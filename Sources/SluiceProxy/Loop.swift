@@ -5,6 +5,7 @@
 import Glibc
 import SluiceConfig
 import SluiceCore
+import SluiceHTTP
 
 /// How the process is stopping, if it is.
 enum StopMode {
@@ -27,6 +28,21 @@ final class Loop: PollDispatcher {
     var maxConnections: Int
     /// `tune.maxaccept`.
     let maxAccept: Int
+    /// `tune.maxrewrite`: room kept free in a buffer while a head is read, for its rewrite.
+    let maxRewrite: Int
+
+    // HTTP: message heads are parsed into these shared tables and used within one event.
+    let requestHead = HTTPHead()
+    let responseHead = HTTPHead()
+    /// Where rewritten heads are composed (one head at a time, within one event).
+    let headScratch: UnsafeMutablePointer<UInt8>
+    let headScratchCapacity: Int
+    /// Editing rules that matched the message being processed.
+    var ruleEdits = RuleEdits(capacity: 256)
+    /// Idle server connections by slot (see Loop+IdlePool).
+    var idleConnections: [IdleConnection?] = []
+    var freeIdleSlots: [Int] = []
+    var idleTimer: TimerID!
     var runtime: Runtime
     /// The `-f` arguments, read again on every reload.
     let configPaths: [String]
@@ -82,6 +98,9 @@ final class Loop: PollDispatcher {
         self.notifier = notifier
         self.maxConnections = maxConnections
         self.maxAccept = max(1, global.tune.maxAccept)
+        self.maxRewrite = global.tune.maxRewrite
+        headScratchCapacity = global.tune.bufferSize
+        headScratch = .allocate(capacity: headScratchCapacity)
         self.runtime = runtime
         self.configPaths = configPaths
         self.fdCapacity = fdCapacity
@@ -92,11 +111,18 @@ final class Loop: PollDispatcher {
         sessionCapacity = max(fdCapacity, 1)
         sessionTable = .allocate(capacity: sessionCapacity)
         freeSessions.reserveCapacity(min(maxConnections, sessionCapacity))
+        idleTimer = timers.allocate(token: TimerKind.idlePurge.token(0))
+    }
+
+    /// A HeadBuilder over the scratch area (one head is composed at a time).
+    func makeHeadBuilder() -> HeadBuilder {
+        HeadBuilder(base: headScratch, capacity: headScratchCapacity)
     }
 
     deinit {
         for i in 0..<sessionCount { sessionTable[i].release() }
         sessionTable.deallocate()
+        headScratch.deallocate()
     }
 
     /// The session at `index` (loop-thread only; the table keeps it alive).
@@ -203,6 +229,8 @@ final class Loop: PollDispatcher {
             listeners[Int(owner)]?.acceptBatch(loop: self)
         case .signal:
             handleSignals()
+        case .idleServer:
+            idleConnectionEvent(slot: Int(owner))
         default:
             assertionFailure("event for unknown owner kind \(kind.rawValue) on fd \(fd.rawValue)")
         }
@@ -225,6 +253,8 @@ final class Loop: PollDispatcher {
                 timers.schedule(serviceTimer, at: clock.now + serviceIntervalMs)
             case .retire:
                 closeSessionsOnRemovedObjects()
+            case .idlePurge:
+                purgeIdleConnections()
             case nil:
                 assertionFailure("timer with unknown token \(token)")
             }

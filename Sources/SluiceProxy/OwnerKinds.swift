@@ -11,6 +11,8 @@ extension OwnerKind {
     static let server = OwnerKind(rawValue: 3)
     /// The signalfd.
     static let signal = OwnerKind(rawValue: 4)
+    /// An idle server connection in a server's pool; owner = slot in Loop.idleConnections.
+    static let idleServer = OwnerKind(rawValue: 5)
 }
 
 /// What a timer token means: the kind in the upper 32 bits, an index in the lower.
@@ -25,6 +27,8 @@ enum TimerKind: UInt64 {
     case service = 4
     /// `hard-stop-after` after a reload: close sessions on removed objects.
     case retire = 5
+    /// Closes idle server connections that sat unused too long.
+    case idlePurge = 6
 
     func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
 

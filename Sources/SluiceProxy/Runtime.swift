@@ -51,9 +51,6 @@ final class Runtime {
         var backendsByName: [String: Backend] = [:]
         var backends: [Backend] = []
         for p in config.proxies where p.capabilities.contains(.backend) {
-            if p.mode == .http {
-                errors.append(ConfigError(p.location, "'mode http' is not supported by sluice yet"))
-            }
             let b = Backend(config: p)
             backends.append(b)
             backendsByName[p.name] = b
@@ -80,9 +77,6 @@ final class Runtime {
             }
         }
         for p in config.proxies where p.capabilities.contains(.frontend) {
-            if p.mode == .http && !p.capabilities.contains(.backend) {
-                errors.append(ConfigError(p.location, "'mode http' is not supported by sluice yet"))
-            }
             var acls: [[ACLMatcher]] = []
             for acl in p.acls {
                 var tests: [ACLMatcher] = []

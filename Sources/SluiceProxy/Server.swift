@@ -35,6 +35,8 @@ final class Server {
 
     /// Smooth weighted round-robin state.
     var roundRobinCurrent = 0
+    /// Slots (in Loop.idleConnections) of this server's parked connections, oldest first.
+    var idleSlots: [Int] = []
 
     init(config: ServerConfig, backend: Backend, position: Int) {
         self.config = config

@@ -33,7 +33,12 @@ extension Session {
     func dequeued(to s: Server) {
         server = s
         s.acquireSlot()
-        connectToServer()
+        serverPhase = .none
+        if isHTTP {
+            useConnection(to: s)
+        } else {
+            connectToServer()
+        }
         if isOpen { armTimer() }
     }
 
@@ -44,9 +49,13 @@ extension Session {
         noServerAvailable(TerminationState("s", "Q"))
     }
 
-    /// No server will serve this session.
+    /// No server will serve this session: 503 in HTTP mode, a close in TCP mode.
     func noServerAvailable(_ state: TerminationState) {
-        abort(state)
+        if isHTTP {
+            respondWithError(503, state)
+        } else {
+            abort(state)
+        }
     }
 
     /// Opens a non-blocking connection to `server`. Registers the fd as new with send active so that the
@@ -72,6 +81,10 @@ extension Session {
         try? Sys.setsockopt(fd, level: CInt(IPPROTO_TCP), option: TCP_NODELAY, value: 1)
         let result = Sys.connect(fd, to: server.endpoint)
         serverFD = fd
+        connectedServer = server
+        serverReadClosed = false
+        serverWriteClosed = false
+        serverEstablished = false
         loop.poller.register(fd, kind: .server, owner: UInt32(index))
         loop.log.debug("connect", "session", index, "fd", Int(fd.rawValue), "attempt", connectAttempts)
         switch result {
@@ -90,6 +103,10 @@ extension Session {
     /// there at once), and flush whatever the client already sent.
     func serverConnected() {
         markServerConnected()
+        if isHTTP {
+            sendToServerHTTP()
+            return
+        }
         if request.isAllocated && !request.isEmpty {
             sendToServer()
         } else {
@@ -137,10 +154,11 @@ extension Session {
         if serverFD.isValid {
             loop.poller.delete(serverFD)
             serverFD = .invalid
+            connectedServer = nil
         }
         guard retriesLeft > 0 else {
             closeServerConnection()
-            abort(TerminationState(err == .timedOut ? "s" : err.isResourceExhaustion ? "R" : "S", "C"))
+            noServerAvailable(TerminationState(err == .timedOut ? "s" : err.isResourceExhaustion ? "R" : "S", "C"))
             return
         }
         retriesLeft -= 1
@@ -150,7 +168,7 @@ extension Session {
             lastFailedServer = failed
             closeServerConnection()
             serverPhase = .none
-            assignServerAndConnect()
+            if isHTTP { assignServerForRequest() } else { assignServerAndConnect() }
             if isOpen { armTimer() }
             return
         }

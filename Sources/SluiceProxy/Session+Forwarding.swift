@@ -11,12 +11,30 @@ extension Session {
 
     /// The client fd is readable and/or writable.
     func clientEvent(_ events: IOEvents) {
+        if isDraining {
+            drainClient()
+            return
+        }
+        if isHTTP {
+            if events.contains(.readable) { receiveFromClientHTTP() }
+            if isOpen && events.contains(.writable) { sendToClientHTTP() }
+            return
+        }
         if events.contains(.readable) { receiveFromClient() }
         if isOpen && events.contains(.writable) { sendToClient() }
     }
 
     /// The server fd is readable and/or writable.
     func serverEvent(_ events: IOEvents) {
+        if isHTTP {
+            if serverPhase == .connecting {
+                if http.requestSendable > 0 { sendToServerHTTP() } else { probeConnection() }
+                guard isOpen, serverPhase == .connected else { return }
+            }
+            if events.contains(.readable) { receiveFromServerHTTP() }
+            if isOpen && serverFD.isValid && events.contains(.writable) { sendToServerHTTP() }
+            return
+        }
         if serverPhase == .connecting {
             if request.isAllocated && !request.isEmpty {
                 sendToServer()  // success proves the connection; an error is a connect failure

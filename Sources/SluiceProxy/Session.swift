@@ -54,28 +54,50 @@ final class Session {
     var frontend: Frontend!
     var listener: Listener?
     var backend: Backend?
+    /// The server whose connection slot this session holds (TCP: for the whole session; HTTP: per request).
     var server: Server?
+    /// The server `serverFD` is connected to (HTTP keeps it across requests to reuse it).
+    var connectedServer: Server?
     var clientFD = FD.invalid
     var serverFD = FD.invalid
+    /// HTTP: the response is out and the connection is closing; client input is read and discarded.
+    var isDraining = false
     var client = IPEndpoint.none
     var localAddress = IPEndpoint.none
     var hasLocalAddress = false
 
-    /// The two buffers live behind a pointer allocated once per pooled Session: passing a stored class property
-    /// inout to the buffer pool would cost a dynamic exclusivity check on every call (callgrind showed it).
-    private let buffers: UnsafeMutablePointer<(request: IOBuffer, response: IOBuffer)>
+    /// Buffers and the HTTP exchange live behind a pointer allocated once per pooled Session: passing a stored
+    /// class property inout (to the buffer pool, to a mutating method) costs a dynamic exclusivity check on every
+    /// call (callgrind showed it).
+    private let state: UnsafeMutablePointer<SessionState>
 
     /// client -> server bytes.
     var request: IOBuffer {
-        get { buffers.pointee.request }
-        _modify { yield &buffers.pointee.request }
+        get { state.pointee.request }
+        _modify { yield &state.pointee.request }
     }
 
     /// server -> client bytes.
     var response: IOBuffer {
-        get { buffers.pointee.response }
-        _modify { yield &buffers.pointee.response }
+        get { state.pointee.response }
+        _modify { yield &state.pointee.response }
     }
+
+    /// The request line of the current HTTP exchange, kept for its log line (a pooled buffer, held only while
+    /// an exchange is in flight and the frontend logs).
+    var capture: IOBuffer {
+        get { state.pointee.capture }
+        _modify { yield &state.pointee.capture }
+    }
+
+    /// The current HTTP exchange (HTTP mode).
+    var http: HTTPTransaction {
+        get { state.pointee.http }
+        _modify { yield &state.pointee.http }
+    }
+
+    /// HTTP mode, not (yet) switched to a tunnel by an Upgrade.
+    var isHTTP = false
 
     var serverPhase = ServerPhase.none
     /// The client sent FIN (or an error made reading pointless).
@@ -121,12 +143,13 @@ final class Session {
         self.pool = loop.buffers.lender
         self.clock = loop.clock.reader
         self.timer = timer
-        buffers = .allocate(capacity: 1)
-        buffers.initialize(to: (IOBuffer.none, IOBuffer.none))
+        state = .allocate(capacity: 1)
+        state.initialize(to: SessionState())
     }
 
     deinit {
-        buffers.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     // MARK: lifecycle
@@ -158,6 +181,14 @@ final class Session {
             close()
             return
         }
+        if frontend.config.mode == .http {
+            // HTTP: the backend is chosen per request, once its head is in.
+            isHTTP = true
+            http.startTicks = now
+            poller.wantRecv(fd)
+            armTimer()
+            return
+        }
         guard let chosen = frontend.selectBackend(&source) else {
             // No backend: nothing can serve this connection (HAProxy closes it, 'PR' in the log).
             termination = TerminationState("P", "R")
@@ -178,8 +209,16 @@ final class Session {
     func close() {
         guard isOpen else { return }
         isOpen = false
-        if frontend.logsConnections && !(frontend.config.dontLogNull && bytesFromClient == 0) { logConnection() }
+        if frontend.logsConnections && !(frontend.config.dontLogNull && bytesFromClient == 0) {
+            if frontend.config.mode == .http {
+                // A request cut short is logged too (an idle keep-alive connection that ends is not).
+                if http.requestBytes > 0 || http.responsePhase != .idle { logHTTPRequest() }
+            } else {
+                logConnection()
+            }
+        }
         if isQueued { backend?.queue.remove(self) }
+        if isHTTP || isDraining { parkOrCloseServerConnection() }
         if clientFD.isValid {
             loop.poller.delete(clientFD)
             clientFD = .invalid
@@ -187,6 +226,7 @@ final class Session {
         closeServerConnection()
         pool.detach(&request, force: true)
         pool.detach(&response, force: true)
+        pool.detach(&capture, force: true)
         loop.timers.cancel(timer)
         frontend.currentConnections -= 1
         if let b = backend { b.currentConnections -= 1 }
@@ -201,6 +241,7 @@ final class Session {
         if serverFD.isValid {
             loop.poller.delete(serverFD)
             serverFD = .invalid
+            connectedServer = nil
         }
         if let s = server {
             server = nil
@@ -215,7 +256,11 @@ final class Session {
         listener = nil
         backend = nil
         server = nil
+        connectedServer = nil
         lastFailedServer = nil
+        isHTTP = false
+        isDraining = false
+        http = HTTPTransaction()
         serverPhase = .none
         clientReadClosed = false
         clientWriteClosed = false
@@ -241,7 +286,7 @@ final class Session {
     /// The inactivity timeout of the client side now (client-fin once a direction is shut), or nil.
     private var clientTimeout: Int64? {
         if clientReadClosed || clientWriteClosed, let fin = frontend.clientFinTimeoutMs { return fin }
-        if serverPhase == .connected, let tunnel = backend?.config.timeouts.tunnel { return Int64(tunnel) }
+        if !isHTTP && serverPhase == .connected, let tunnel = backend?.config.timeouts.tunnel { return Int64(tunnel) }
         return frontend.clientTimeoutMs
     }
 
@@ -249,22 +294,52 @@ final class Session {
     private var serverTimeout: Int64? {
         guard let b = backend else { return nil }
         if serverReadClosed || serverWriteClosed, let fin = b.config.timeouts.serverFin { return Int64(fin) }
-        if let tunnel = b.config.timeouts.tunnel { return Int64(tunnel) }
+        if !isHTTP, let tunnel = b.config.timeouts.tunnel { return Int64(tunnel) }
         return b.config.timeouts.server.map(Int64.init)
+    }
+
+    /// HTTP, between requests or reading a head: the deadline of `timeout http-keep-alive` (idle, nothing of
+    /// the next request yet) or `timeout http-request` (the whole head), each falling back as HAProxy does.
+    private var headDeadline: (at: Ticks, isIdle: Bool)? {
+        let t = frontend.config.timeouts
+        let isIdle = http.requestCount > 0 && (!request.isAllocated || request.isEmpty)
+        let ms = isIdle ? (t.httpKeepAlive ?? t.httpRequest ?? t.client) : (t.httpRequest ?? t.client)
+        guard let ms else { return nil }
+        return (http.startTicks + Int64(ms), isIdle)
+    }
+
+    /// HTTP: the client side is waited on (body still coming, or response bytes it has not taken). Once the
+    /// request is in and nothing is waiting for the client, only the server's timeout runs, as in HAProxy.
+    private var clientTimeoutApplies: Bool {
+        !isHTTP || http.requestPhase == .forwardingBody || http.responseSendable > 0
+    }
+
+    /// HTTP: the server side is waited on (request bytes to send, response to receive).
+    private var serverTimeoutApplies: Bool {
+        serverPhase == .connected
+            && (!isHTTP || http.requestSendable > 0 || http.responsePhase == .awaitingHead
+                || http.responsePhase == .forwardingBody)
+    }
+
+    /// True while an HTTP session waits for (or reads) a request head with no exchange in flight.
+    private var isAwaitingRequestHead: Bool {
+        isHTTP && http.requestPhase == .awaitingHead && http.responsePhase == .idle
     }
 
     /// The earliest deadline that applies now, or nil for none.
     private func currentDeadline() -> Ticks? {
         var deadline: Ticks? = nil
         func consider(_ t: Ticks) { if deadline == nil || t < deadline! { deadline = t } }
+        if isDraining { return phaseDeadline }
+        if isAwaitingRequestHead { return headDeadline?.at }
         switch serverPhase {
         case .queued, .retryWait, .connecting:
             consider(phaseDeadline)
         default:
             break
         }
-        if let t = clientTimeout { consider(clientActivity + t) }
-        if serverPhase == .connected, let t = serverTimeout { consider(serverActivity + t) }
+        if clientTimeoutApplies, let t = clientTimeout { consider(clientActivity + t) }
+        if serverTimeoutApplies, let t = serverTimeout { consider(serverActivity + t) }
         return deadline
     }
 
@@ -283,6 +358,22 @@ final class Session {
     func timerFired() {
         guard isOpen else { return }
         let now = clock.now
+        if isDraining {
+            if now >= phaseDeadline { close() } else { armTimer() }
+            return
+        }
+        if isAwaitingRequestHead {
+            if let d = headDeadline, now >= d.at {
+                if d.isIdle {
+                    close()  // an idle keep-alive connection simply ends
+                } else {
+                    respondWithError(408, TerminationState("c", "R"))
+                }
+            } else if let d = headDeadline {
+                loop.timers.schedule(timer, at: d.at)
+            }
+            return
+        }
         switch serverPhase {
         case .queued where now >= phaseDeadline:
             queueTimedOut()
@@ -296,16 +387,28 @@ final class Session {
         default:
             break
         }
-        if let t = clientTimeout, now >= clientActivity + t {
+        if clientTimeoutApplies, let t = clientTimeout, now >= clientActivity + t {
             abort(TerminationState("c", serverPhase == .connected ? "D" : "C"))
             return
         }
-        if serverPhase == .connected, let t = serverTimeout, now >= serverActivity + t {
-            abort(TerminationState("s", "D"))
+        if serverTimeoutApplies, let t = serverTimeout, now >= serverActivity + t {
+            if isHTTP && http.responsePhase == .awaitingHead && http.responseBytes == 0 {
+                respondWithError(504, TerminationState("s", "H"))
+            } else {
+                abort(TerminationState("s", "D"))
+            }
             return
         }
         if let deadline = currentDeadline() { loop.timers.schedule(timer, at: deadline) }
     }
+}
+
+/// What a Session keeps behind its state pointer.
+struct SessionState {
+    var request = IOBuffer.none
+    var response = IOBuffer.none
+    var capture = IOBuffer.none
+    var http = HTTPTransaction()
 }
 
 /// Sample fetches over a session (for ACLs).

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Loop+IdlePool: idle server connections that another session may reuse (`http-reuse safe|always`). Each one is
+// registered in the poller, polled for reading: data or a close from an idle server means the connection is
+// unusable and it goes. Connections idle longer than the purge delay close too. A pool holds at most
+// `maxIdlePerServer` connections per server; the most recently parked is reused first.
+import SluiceCore
+
+/// One parked server connection.
+struct IdleConnection {
+    let fd: FD
+    let server: Server
+    let since: Ticks
+}
+
+extension Loop {
+    /// Parked connections per server, at most.
+    static let maxIdlePerServer = 64
+    /// How long a parked connection may wait for a request before it is closed (HAProxy's pool-purge-delay).
+    static let idlePurgeDelayMs: Int64 = 5000
+
+    /// Parks `fd` (an established connection to `server` with nothing in flight) in the server's pool. Returns
+    /// false when the pool is full or the server is gone (the caller closes the connection).
+    func parkIdleConnection(_ fd: FD, to server: Server) -> Bool {
+        guard !server.isRemoved, server.idleSlots.count < Self.maxIdlePerServer else { return false }
+        let slot: Int
+        let entry = IdleConnection(fd: fd, server: server, since: clock.now)
+        if let free = freeIdleSlots.popLast() {
+            slot = free
+            idleConnections[slot] = entry
+        } else {
+            slot = idleConnections.count
+            idleConnections.append(entry)
+        }
+        server.idleSlots.append(slot)
+        poller.changeOwner(fd, kind: .idleServer, owner: UInt32(slot))
+        poller.stopSend(fd)
+        poller.pollRecv(fd)
+        if !timers.isScheduled(idleTimer) { timers.schedule(idleTimer, at: clock.now + Self.idlePurgeDelayMs) }
+        return true
+    }
+
+    /// Takes the most recently parked connection to `server`, if any. The caller re-owns the fd.
+    func takeIdleConnection(to server: Server) -> FD? {
+        guard let slot = server.idleSlots.popLast(), let entry = idleConnections[slot] else { return nil }
+        idleConnections[slot] = nil
+        freeIdleSlots.append(slot)
+        return entry.fd
+    }
+
+    /// An idle connection became readable: the server closed it (or broke the protocol). Close it.
+    func idleConnectionEvent(slot: Int) {
+        guard slot < idleConnections.count, let entry = idleConnections[slot] else { return }
+        closeIdle(slot: slot, entry)
+    }
+
+    private func closeIdle(slot: Int, _ entry: IdleConnection) {
+        idleConnections[slot] = nil
+        freeIdleSlots.append(slot)
+        entry.server.idleSlots.removeAll { $0 == slot }
+        poller.delete(entry.fd)
+    }
+
+    /// Closes connections parked longer than the purge delay; re-arms while any remain.
+    func purgeIdleConnections() {
+        var remaining = 0
+        for slot in idleConnections.indices {
+            guard let entry = idleConnections[slot] else { continue }
+            if clock.now - entry.since >= Self.idlePurgeDelayMs || entry.server.isRemoved {
+                closeIdle(slot: slot, entry)
+            } else {
+                remaining += 1
+            }
+        }
+        if remaining > 0 { timers.schedule(idleTimer, at: clock.now + 1000) }
+    }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+HTTPLog: one access-log line per HTTP request in HAProxy's httplog format:
+//   client:port [date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - - term act/fe/be/srv/retries sq/bq "request"
+// Built in the loop's reusable line buffer; the request line comes from the exchange's capture buffer.
+import SluiceCore
+
+extension Session {
+    /// Writes the current exchange's httplog line to the frontend's log sinks.
+    func logHTTPRequest() {
+        let sinks = frontend.logSinks
+        guard !sinks.isEmpty else { return }
+        let now = clock.now
+        var line = loop.takeLogLine()
+        line.appendAddress(client)
+        line.append(":")
+        line.append(Int(client.port))
+        line.append(" [")
+        LogClock.appendAcceptDate(seconds: http.startWallSeconds != 0 ? http.startWallSeconds : acceptWallSeconds,
+            millis: http.startWallSeconds != 0 ? http.startWallMillis : acceptWallMillis, into: &line)
+        line.append("] ")
+        line.append(frontend.name)
+        line.append(" ")
+        line.append(backend?.name ?? "<NOSRV>")
+        line.append("/")
+        line.append(server?.name ?? connectedServer?.name ?? lastFailedServer?.name ?? "<NOSRV>")
+        line.append(" ")
+        let start = http.startTicks
+        line.append(http.headTicks >= 0 ? Int(http.headTicks - start) : -1)
+        line.append("/")
+        line.append(queuedTicks > 0 && connectStartTicks >= queuedTicks ? Int(connectStartTicks - queuedTicks) : (http.headTicks >= 0 ? 0 : -1))
+        line.append("/")
+        line.append(connectedTicks >= 0 && connectStartTicks > 0 ? Int(connectedTicks - connectStartTicks) : (http.requestSentTicks >= 0 ? 0 : -1))
+        line.append("/")
+        line.append(http.responseHeadTicks >= 0 && http.headTicks >= 0 ? Int(http.responseHeadTicks - max(http.headTicks, connectedTicks)) : -1)
+        line.append("/")
+        line.append(Int(now - start))
+        line.append(" ")
+        line.append(http.status != 0 ? http.status : -1)
+        line.append(" ")
+        line.append(http.responseBytes)
+        line.append(" - - ")
+        line.append(byte: termination.cause)
+        line.append(byte: termination.phase)
+        line.append("-- ")
+        line.append(loop.activeSessions)
+        line.append("/")
+        line.append(frontend.currentConnections)
+        line.append("/")
+        line.append(backend?.currentConnections ?? 0)
+        line.append("/")
+        line.append((server ?? connectedServer)?.currentConnections ?? 0)
+        line.append("/")
+        line.append(max(0, connectAttempts - 1))
+        line.append(" 0/")
+        line.append(backend?.queue.count ?? 0)
+        line.append(" \"")
+        if capture.isAllocated && !capture.isEmpty {
+            line.append(bytes: capture.readable)
+        } else {
+            line.append("<BADREQ>")
+        }
+        line.append("\"")
+        line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
+        loop.returnLogLine(line)
+    }
+}

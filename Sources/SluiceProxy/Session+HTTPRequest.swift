@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+HTTPRequest: the client side of an HTTP-mode session. Reads request bytes, parses the head (leaving
+// tune.maxrewrite free so the head can grow when rewritten), applies the frontend's rules, picks the backend and
+// a server connection, rewrites the head (hop-by-hop headers out, rule edits and X-Forwarded-For in) and
+// streams the body through the framer, which stops at the message end so pipelined requests wait their turn.
+import SluiceConfig
+import SluiceCore
+import SluiceHTTP
+
+extension Session {
+    // MARK: reading
+
+    /// The client fd is readable in HTTP mode.
+    func receiveFromClientHTTP() {
+        guard !clientReadClosed else {
+            poller.stopRecv(clientFD)
+            return
+        }
+        pool.attach(&request)
+        // While the head is incomplete, keep tune.maxrewrite free for the rewrite that follows.
+        let awaitingHead = http.requestPhase == .awaitingHead
+        let limit = awaitingHead ? Int(request.capacity) - loop.maxRewrite : Int(request.capacity)
+        if request.count >= limit {
+            if awaitingHead && http.responsePhase == .idle {
+                respondWithError(400, TerminationState("P", "R"))
+            } else {
+                poller.stopRecv(clientFD)
+            }
+            return
+        }
+        if Int(request.tail) + (limit - request.count) > Int(request.capacity) { request.compact() }
+        let room = limit - request.count
+        let window = UnsafeMutableRawBufferPointer(start: request.base! + Int(request.tail), count: room)
+        switch Sys.recv(clientFD, into: window) {
+        case .processed(let n):
+            request.produced(n)
+            bytesFromClient += n
+            http.requestBytes += n
+            clientActivity = clock.now
+            if n < room { poller.pollRecv(clientFD) } else { poller.stopRecv(clientFD) }
+            processClientInput()
+        case .wouldBlock:
+            poller.pollRecv(clientFD)
+            pool.detach(&request)
+        case .eof:
+            clientReadClosed = true
+            poller.stopRecv(clientFD)
+            clientClosedInput()
+        case .failed:
+            abort(TerminationState("C", awaitingHead ? "R" : "D"))
+        }
+    }
+
+    /// The client sent FIN. Between requests this ends the session; in the middle of a request it can never
+    /// complete; after a complete request the response is still delivered.
+    private func clientClosedInput() {
+        switch http.requestPhase {
+        case .awaitingHead:
+            if request.isEmpty && (http.responsePhase == .idle || http.responsePhase == .done) {
+                // An idle keep-alive connection (or one that never sent anything) ends quietly.
+                if http.responsePhase == .idle { close() }
+            } else if http.responsePhase == .idle {
+                abort(TerminationState("C", "R"))
+            }
+        case .forwardingBody:
+            abort(TerminationState("C", "D"))
+        case .done:
+            break
+        }
+    }
+
+    /// Parses and forwards what the request buffer holds, as far as the exchange allows.
+    func processClientInput() {
+        switch http.requestPhase {
+        case .awaitingHead:
+            // A pipelined request waits until the previous response is delivered.
+            guard http.responsePhase == .idle else { return }
+            parseRequestHead()
+        case .forwardingBody:
+            frameRequestBody()
+            sendToServerHTTP()
+        case .done:
+            break
+        }
+    }
+
+    private func parseRequestHead() {
+        guard request.isAllocated, !request.isEmpty else { return }
+        if http.startWallSeconds == 0 {
+            let wall = Sys.wallClock()
+            http.startWallSeconds = wall.seconds
+            http.startWallMillis = wall.microseconds / 1000
+        }
+        let head = loop.requestHead
+        var scanned = http.requestScanned
+        let result = HTTPHeadParser.parseRequest(
+            request.readable,
+            into: head,
+            scanned: &scanned,
+            maxHeadBytes: Int(request.capacity) - loop.maxRewrite
+        )
+        http.requestScanned = scanned
+        switch result {
+        case .incomplete:
+            armTimer()
+        case .failed(let error):
+            loop.log.debug("invalid request", "session", index, "status", error.requestStatus)
+            respondWithError(error.requestStatus, TerminationState("P", "R"))
+        case .complete:
+            startExchange(head)
+        }
+    }
+
+    // MARK: a request head is in
+
+    /// Rules, backend, rewrite, server choice, forwarding: everything that happens once per request.
+    private func startExchange(_ head: HTTPHead) {
+        http.headTicks = clock.now
+        http.requestCount += 1
+        http.method = head.method
+        http.requestVersion = head.version
+        http.isUpgradeRequest = head.connectionUpgrade && head.hasUpgradeHeader
+        http.mustCloseServer = head.hadContentLengthAndTransferEncoding
+        // A keep-alive connection follows the configuration running now: a reload changes its next request.
+        if let l = listener, l.frontend !== frontend, !l.frontend.isRemoved {
+            switchFrontend(to: l.frontend)
+        }
+        let clientAsksClose = head.connectionClose || (head.version == .http10 && !head.connectionKeepAlive)
+        http.clientKeepAlive = !clientAsksClose && frontend.httpMode != .close && loop.stopMode == .running
+        captureRequestLine(head)
+
+        let bytes = request.readable
+        var samples = HTTPSamples(session: self, head: head, bytes: bytes)
+        let decision = frontend.rules.evaluateRequest(&samples, edits: &loop.ruleEdits)
+        switch decision {
+        case .respond(let message, let closes):
+            // Keep the connection only when no request body is left unread behind the answer.
+            let hasBody = head.requestBodyLength() != .none
+            if !hasBody { http.requestPhase = .done }
+            respondLocally(message, TerminationState(closes || hasBody ? "P" : "-", "R"), keepAlive: !closes && !hasBody)
+            return
+        case .proceed:
+            break
+        }
+        guard let chosen = frontend.selectBackend(&samples) else {
+            // No use_backend matched and there is no default_backend (PRODUCT.md: 404).
+            respondWithError(404, TerminationState("P", "R"))
+            return
+        }
+        if backend !== chosen {
+            backend?.currentConnections -= 1
+            backend = chosen
+            chosen.currentConnections += 1
+            chosen.totalConnections += 1
+        }
+        let serverMode = HTTPConnectionMode.effective(frontend.httpMode, chosen.httpMode)
+        http.serverKeepAlive = serverMode == .keepAlive && !http.mustCloseServer
+        if serverMode == .close { http.clientKeepAlive = false }
+
+        // Rewrite the head for the server, then frame whatever body bytes already arrived.
+        let bodyLength = head.requestBodyLength()
+        guard let newHeadLength = composeRequestHead(head, bytes: bytes, backend: chosen, mode: serverMode) else {
+            respondWithError(500, TerminationState("P", "R"))
+            return
+        }
+        http.requestSendable = newHeadLength
+        http.requestFramer = BodyFramer(bodyLength)
+        http.requestPhase = .forwardingBody
+        http.responsePhase = .awaitingHead
+        http.responseScanned = 0
+        frameRequestBody()
+        guard isOpen else { return }
+        retriesLeft = chosen.config.retries
+        assignServerForRequest()
+    }
+
+    /// Feeds request bytes not yet framed to the body framer: what belongs to this request becomes sendable;
+    /// bytes after its end stay for the next request.
+    func frameRequestBody() {
+        guard http.requestPhase == .forwardingBody else { return }
+        let unframed = request.count - http.requestSendable
+        guard unframed > 0 || http.requestFramer.isDone else { return }
+        if unframed > 0 {
+            let bytes = UnsafeRawBufferPointer(rebasing: request.readable[http.requestSendable...])
+            switch http.requestFramer.feed(bytes) {
+            case .consumed(let n):
+                http.requestSendable += n
+            case .done(let n):
+                http.requestSendable += n
+            case .failed:
+                respondWithError(400, TerminationState("P", "R"))
+                return
+            }
+        }
+        if http.requestFramer.isDone {
+            http.requestPhase = .done
+            // Nothing more to read for this request until its response is out (pipelined bytes wait).
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session+HTTPRewrite: rebuilds request and response heads for the other side. Hop-by-hop headers (Connection,
+// Keep-Alive, Proxy-Connection, TE, Upgrade unless switching protocols, and those Connection names) go; rule
+// edits and X-Forwarded-For come in; Connection is set for what sluice decided. The new head is composed in the
+// loop's scratch area and replaces the old one in the session's buffer.
+import SluiceCore
+import SluiceHTTP
+
+extension Session {
+    /// Rebuilds the request head at the front of the request buffer for `backend`. Returns the new head length,
+    /// or nil when it does not fit (HAProxy answers 500 to a failed rewrite).
+    func composeRequestHead(
+        _ head: HTTPHead,
+        bytes: UnsafeRawBufferPointer,
+        backend: Backend,
+        mode: HTTPConnectionMode
+    ) -> Int? {
+        var b = loop.makeHeadBuilder()
+        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.methodRange.start)..<Int(head.methodRange.end)]))
+        b.append(byte: 32)
+        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.target.start)..<Int(head.target.end)]))
+        b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
+        let connectionIndex = head.headerIndex(named: "connection", in: bytes)
+        for i in 0..<head.headerCount {
+            let name = head.name(at: i)
+            if Self.isHopByHop(name, bytes: bytes, keepUpgrade: http.isUpgradeRequest) { continue }
+            if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
+            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
+                if head.hadContentLengthAndTransferEncoding { continue }  // smuggling-safe: chunked wins
+                if head.contentLengthNeedsRewrite, let length = head.contentLength {
+                    b.append("content-length: ")
+                    b.append(decimal: Int(length))
+                    b.append("\r\n")
+                    continue
+                }
+            }
+            appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+        }
+        if let forwardFor = frontend.forwardFor ?? backend.forwardFor, !forwardFor.excepts(client) {
+            b.append(forwardFor.headerName)
+            b.append(": ")
+            b.append(address: client)
+            b.append("\r\n")
+        }
+        if http.isUpgradeRequest {
+            b.append("connection: upgrade\r\n")
+        } else if mode != .keepAlive || http.mustCloseServer {
+            b.append("connection: close\r\n")
+        } else if head.version == .http10 {
+            b.append("connection: keep-alive\r\n")
+        }
+        b.append("\r\n")
+        guard b.install(into: &request, replacing: head.headLength) else { return nil }
+        return b.count
+    }
+
+    /// Rebuilds the response head at the front of the response buffer for the client. Returns the new head
+    /// length, or nil when it does not fit.
+    func composeResponseHead(_ head: HTTPHead, bytes: UnsafeRawBufferPointer, isInterim: Bool) -> Int? {
+        var b = loop.makeHeadBuilder()
+        b.append(head.version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        b.append(decimal: head.status)
+        b.append(byte: 32)
+        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.reasonRange.start)..<Int(head.reasonRange.end)]))
+        b.append("\r\n")
+        let switching = head.status == 101
+        let connectionIndex = head.headerIndex(named: "connection", in: bytes)
+        for i in 0..<head.headerCount {
+            let name = head.name(at: i)
+            if Self.isHopByHop(name, bytes: bytes, keepUpgrade: switching) { continue }
+            if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
+            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length"), head.contentLengthNeedsRewrite,
+                let length = head.contentLength
+            {
+                b.append("content-length: ")
+                b.append(decimal: Int(length))
+                b.append("\r\n")
+                continue
+            }
+            appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+        }
+        if switching {
+            b.append("connection: upgrade\r\n")
+        } else if !isInterim {
+            if !http.clientKeepAlive {
+                b.append("connection: close\r\n")
+            } else if http.requestVersion == .http10 {
+                b.append("connection: keep-alive\r\n")
+            }
+        }
+        b.append("\r\n")
+        guard b.install(into: &response, replacing: head.headLength) else { return nil }
+        return b.count
+    }
+
+    private func appendHeader(_ b: inout HeadBuilder, name: ByteRange, value: ByteRange, bytes: UnsafeRawBufferPointer) {
+        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(name.start)..<Int(name.end)]))
+        b.append(": ")
+        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(value.start)..<Int(value.end)]))
+        b.append("\r\n")
+    }
+
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) that never cross the proxy, and Upgrade unless the switch happens.
+    static func isHopByHop(_ name: ByteRange, bytes: UnsafeRawBufferPointer, keepUpgrade: Bool) -> Bool {
+        switch name.count {
+        case 2: return HTTPBytes.equalsIgnoringCase(bytes, name, "te")
+        case 7: return !keepUpgrade && HTTPBytes.equalsIgnoringCase(bytes, name, "upgrade")
+        case 10:
+            return HTTPBytes.equalsIgnoringCase(bytes, name, "connection")
+                || HTTPBytes.equalsIgnoringCase(bytes, name, "keep-alive")
+        case 16: return HTTPBytes.equalsIgnoringCase(bytes, name, "proxy-connection")
+        default: return false
+        }
+    }
+
+    /// True when `name` is one of the header names listed in the Connection header at `index` (they are
+    /// hop-by-hop too), ignoring the connection options sluice handles itself.
+    static func isListed(_ name: ByteRange, inConnectionOf head: HTTPHead, index: Int, bytes: UnsafeRawBufferPointer)
+        -> Bool
+    {
+        var tokens = HTTPListElements(bytes, in: head.value(at: index))
+        while let t = tokens.next() {
+            if t.count != name.count { continue }
+            if HTTPBytes.equalsIgnoringCase(bytes, t, "close") || HTTPBytes.equalsIgnoringCase(bytes, t, "keep-alive")
+                || HTTPBytes.equalsIgnoringCase(bytes, t, "upgrade")
+            {
+                continue
+            }
+            if HTTPBytes.equalsIgnoringCase(bytes, t, bytes, name) { return true }
+        }
+        return false
+    }
+}

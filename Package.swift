@@ -30,10 +30,12 @@ let package = Package(
         .target(name: "SluiceCore", dependencies: ["CSluiceSys"], swiftSettings: swiftSettings),
         // Config text -> immutable model. No sockets, no Core.
         .target(name: "SluiceConfig", swiftSettings: swiftSettings),
+        // HTTP/1.x message parser over bytes: no sockets, no Core, fuzzable on its own.
+        .target(name: "SluiceHTTP", swiftSettings: swiftSettings),
         // Listeners, sessions, backends, signals, the service-manager seam.
         .target(
             name: "SluiceProxy",
-            dependencies: ["SluiceCore", "SluiceConfig", "CSluiceSys", "CSluiceSSL", "CSluiceSystemd"],
+            dependencies: ["SluiceCore", "SluiceConfig", "SluiceHTTP", "CSluiceSys", "CSluiceSSL", "CSluiceSystemd"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

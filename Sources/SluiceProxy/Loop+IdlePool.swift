@@ -28,9 +28,15 @@ extension Loop {
             slot = free
             idleConnections[slot] = entry
         } else {
+            if idleConnections.count == idleConnections.capacity {
+                idleConnections.reserveCapacity(max(256, idleConnections.capacity * 2))
+                freeIdleSlots.reserveCapacity(idleConnections.capacity)
+            }
             slot = idleConnections.count
             idleConnections.append(entry)
         }
+        // One allocation per server, ever: the pool never holds more than maxIdlePerServer.
+        if server.idleSlots.capacity < Self.maxIdlePerServer { server.idleSlots.reserveCapacity(Self.maxIdlePerServer) }
         server.idleSlots.append(slot)
         poller.changeOwner(fd, kind: .idleServer, owner: UInt32(slot))
         poller.stopSend(fd)

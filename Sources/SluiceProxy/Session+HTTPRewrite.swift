@@ -126,7 +126,8 @@ extension Session {
             {
                 continue
             }
-            if HTTPBytes.equalsIgnoringCase(bytes, t, bytes, name) { return true }
+            let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[Int(name.start)..<Int(name.end)])
+            if HTTPBytes.equalsIgnoringCase(bytes, t, nameBytes) { return true }
         }
         return false
     }

@@ -10,7 +10,11 @@ import SluiceCore
 
 /// ex_data slot, on every SSL, holding its TLSConnection unretained: the connection owns the SSL, so the
 /// pointer cannot outlive it. Allocated once, on first use.
-let connectionExDataIndex: CInt = csluice_SSL_get_ex_new_index()
+let connectionExDataIndex: CInt = {
+    let index = csluice_SSL_get_ex_new_index()
+    precondition(index >= 0, "SSL_get_ex_new_index failed: \(index)")
+    return index
+}()
 
 /// What a handshake or shutdown step did.
 public enum TLSStep: Equatable, Sendable {

@@ -47,7 +47,14 @@ func sluiceALPNSelectCallback(
     }
     var selected: UnsafeMutablePointer<UInt8>? = nil
     var selectedCount: UInt8 = 0
-    let rc = SSL_select_next_proto(&selected, &selectedCount, wire.baseAddress, UInt32(wire.count), offered, offeredCount)
+    let rc = SSL_select_next_proto(
+        &selected,
+        &selectedCount,
+        wire.baseAddress,
+        UInt32(wire.count),
+        offered,
+        offeredCount
+    )
     guard rc == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
     // `selected` points into `wire` (owned by the TLSContext, alive as long as the connection).
     out.pointee = UnsafePointer(selected)

@@ -96,7 +96,8 @@ extension TLSContext {
         // Resumed sessions (cache or ticket) must carry a context id once client certificates are involved;
         // OpenSSL refuses to resume without one.
         let sessionContext: StaticString = "sluice"
-        guard SSL_CTX_set_session_id_context(ctx, sessionContext.utf8Start, UInt32(sessionContext.utf8CodeUnitCount)) == 1
+        guard
+            SSL_CTX_set_session_id_context(ctx, sessionContext.utf8Start, UInt32(sessionContext.utf8CodeUnitCount)) == 1
         else {
             throw TLSConfigError(TLSErrorQueue.message("SSL_CTX_set_session_id_context failed"))
         }
@@ -242,7 +243,8 @@ extension TLSContext {
             while true {
                 index = X509_NAME_get_index_by_NID(subject, NID_commonName, index)
                 if index < 0 { break }
-                if let entry = X509_NAME_get_entry(subject, index), let name = text(of: X509_NAME_ENTRY_get_data(entry)) {
+                if let entry = X509_NAME_get_entry(subject, index), let name = text(of: X509_NAME_ENTRY_get_data(entry))
+                {
                     names.append(name)
                 }
             }

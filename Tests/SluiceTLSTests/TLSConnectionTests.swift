@@ -176,6 +176,9 @@ final class TLSConnectionTests: TLSTestCase {
         guard case .failed(let error) = connection.handshake() else {
             return XCTFail("a plaintext request must fail the handshake")
         }
-        XCTAssertTrue(error.message.contains("http request") || error.message.contains("wrong version number"), error.message)
+        XCTAssertTrue(
+            error.message.contains("http request") || error.message.contains("wrong version number"),
+            error.message
+        )
     }
 }

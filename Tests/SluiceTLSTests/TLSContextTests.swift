@@ -9,7 +9,12 @@ final class TLSContextTests: TLSTestCase {
     // MARK: SNI
 
     /// The subject of the certificate a client sending `name` in SNI gets (nil: no SNI).
-    private func presentedSubject(_ server: TLSContext, serverName: String?, file: StaticString = #filePath, line: UInt = #line)
+    private func presentedSubject(
+        _ server: TLSContext,
+        serverName: String?,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    )
         throws -> String?
     {
         var options = TLSContextOptions()
@@ -30,12 +35,24 @@ final class TLSContextTests: TLSTestCase {
         let server = try TLSContext.server(Fixtures.serverOptions("server.pem", "wild.pem", "a.pem"))
         XCTAssertEqual(server.certificateCount, 3)
         XCTAssertEqual(try presentedSubject(server, serverName: "a.example"), "/CN=a.example")
-        XCTAssertEqual(try presentedSubject(server, serverName: "a.wild.example"), "/CN=a.example", "exact beats wildcard")
+        XCTAssertEqual(
+            try presentedSubject(server, serverName: "a.wild.example"),
+            "/CN=a.example",
+            "exact beats wildcard"
+        )
         XCTAssertEqual(try presentedSubject(server, serverName: "b.wild.example"), "/CN=*.wild.example")
-        XCTAssertEqual(try presentedSubject(server, serverName: "B.Wild.Example"), "/CN=*.wild.example", "case-insensitive")
+        XCTAssertEqual(
+            try presentedSubject(server, serverName: "B.Wild.Example"),
+            "/CN=*.wild.example",
+            "case-insensitive"
+        )
         XCTAssertEqual(try presentedSubject(server, serverName: "x.b.wild.example"), "/CN=localhost", "one label only")
         XCTAssertEqual(try presentedSubject(server, serverName: "wild.example"), "/CN=localhost")
-        XCTAssertEqual(try presentedSubject(server, serverName: "unknown.example"), "/CN=localhost", "first certificate")
+        XCTAssertEqual(
+            try presentedSubject(server, serverName: "unknown.example"),
+            "/CN=localhost",
+            "first certificate"
+        )
         XCTAssertEqual(try presentedSubject(server, serverName: nil), "/CN=localhost", "no SNI: first certificate")
     }
 
@@ -205,7 +222,10 @@ final class TLSContextTests: TLSTestCase {
             "ssl-min-ver TLSv1.3 is above ssl-max-ver TLSv1.2"
         )
         XCTAssertEqual(serverError { $0.alpn = ["h2", ""] }, "ALPN protocol name '' must be 1 to 255 bytes long")
-        XCTAssertEqual(serverError { $0.certificateFiles = [] }, "no certificate: a TLS listener needs at least one 'crt' file")
+        XCTAssertEqual(
+            serverError { $0.certificateFiles = [] },
+            "no certificate: a TLS listener needs at least one 'crt' file"
+        )
         var options = TLSContextOptions()
         options.certificateFiles = [Fixtures.path("client.pem"), Fixtures.path("server.pem")]
         XCTAssertThrowsError(try TLSContext.client(options)) { error in

@@ -138,6 +138,9 @@ final class TLSSessionTests: TLSTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: same.name, count: TLSTicketKeys.nameLength)), firstName)
         let next = keys.encryptionKey(nowNs: start + 2 * TLSTicketKeys.rotationIntervalNs)
         XCTAssertNotEqual(Array(UnsafeBufferPointer(start: next.name, count: TLSTicketKeys.nameLength)), firstName)
-        XCTAssertEqual(firstName.withUnsafeBufferPointer { keys.decryptionKey(named: $0.baseAddress!)?.isCurrent }, false)
+        XCTAssertEqual(
+            firstName.withUnsafeBufferPointer { keys.decryptionKey(named: $0.baseAddress!)?.isCurrent },
+            false
+        )
     }
 }

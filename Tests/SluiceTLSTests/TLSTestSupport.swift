@@ -159,7 +159,9 @@ final class Peer {
 
     deinit { readBuffer.deallocate() }
 
-    var isFailed: Bool { handshakeFailure != nil || writeFailure != nil || { if case .failed = readEnd { true } else { false } }() }
+    var isFailed: Bool {
+        handshakeFailure != nil || writeFailure != nil || { if case .failed = readEnd { true } else { false } }()
+    }
 
     /// True when everything scripted was sent (and close_notify too if asked).
     var isDoneSending: Bool { sent == outgoing.count && (!shutdownAfterSending || shutdownDone) }
@@ -429,7 +431,11 @@ final class TLSDriver: PollDispatcher {
             let before = dispatches
             poller.runTurn(self, timeoutMs: Self.stallTimeoutMs)
             if dispatches == before && poller.cachedCount == 0 && !condition() {
-                XCTFail("stalled: no event for \(Self.stallTimeoutMs) ms and nothing in the event cache", file: file, line: line)
+                XCTFail(
+                    "stalled: no event for \(Self.stallTimeoutMs) ms and nothing in the event cache",
+                    file: file,
+                    line: line
+                )
                 return false
             }
         }
@@ -470,8 +476,18 @@ class TLSTestCase: XCTestCase {
             file: file,
             line: line
         )
-        XCTAssertNil(server.handshakeFailure, "server: \(server.handshakeFailure?.message ?? "")", file: file, line: line)
-        XCTAssertNil(client.handshakeFailure, "client: \(client.handshakeFailure?.message ?? "")", file: file, line: line)
+        XCTAssertNil(
+            server.handshakeFailure,
+            "server: \(server.handshakeFailure?.message ?? "")",
+            file: file,
+            line: line
+        )
+        XCTAssertNil(
+            client.handshakeFailure,
+            "client: \(client.handshakeFailure?.message ?? "")",
+            file: file,
+            line: line
+        )
     }
 
     /// Exchanges a few bytes and close_notify both ways, so TLS 1.3 tickets reach the client; asserts both

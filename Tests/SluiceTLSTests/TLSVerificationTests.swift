@@ -7,7 +7,11 @@ import XCTest
 final class TLSVerificationTests: TLSTestCase {
     /// Runs until each side either failed or finished reading; the failing side's message is returned.
     private func runUntilBothEnd(_ s: Peer, _ c: Peer, file: StaticString = #filePath, line: UInt = #line) {
-        driver.run(until: { (s.isFailed || s.readEnd != nil) && (c.isFailed || c.readEnd != nil) }, file: file, line: line)
+        driver.run(
+            until: { (s.isFailed || s.readEnd != nil) && (c.isFailed || c.readEnd != nil) },
+            file: file,
+            line: line
+        )
     }
 
     private func failureMessage(_ peer: Peer) -> String {
@@ -47,7 +51,10 @@ final class TLSVerificationTests: TLSTestCase {
         let client = try TLSContext.client(Fixtures.verifyingClientOptions(serverName: "b.example"))
         let (s, c) = try driver.connect(server: server, client: client)
         runUntilBothEnd(s, c)
-        XCTAssertTrue(c.handshakeFailure?.message.hasSuffix("(verify error 62: hostname mismatch)") ?? false, failureMessage(c))
+        XCTAssertTrue(
+            c.handshakeFailure?.message.hasSuffix("(verify error 62: hostname mismatch)") ?? false,
+            failureMessage(c)
+        )
     }
 
     func testServerIPAddress_checkedAgainstIPSubjectAltName() throws {

@@ -20,17 +20,31 @@ static inline const char *csluice_OPENSSL_VERSION_TEXT(void) { return OPENSSL_VE
 
 // SSL_CTX settings (ssl.h macros over SSL_CTX_ctrl / SSL_CTX_callback_ctrl).
 static inline long csluice_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
-static inline int csluice_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_min_proto_version(ctx, version); }
-static inline int csluice_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_max_proto_version(ctx, version); }
-static inline int csluice_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
-static inline long csluice_SSL_CTX_sess_set_cache_size(SSL_CTX *ctx, long size) { return SSL_CTX_sess_set_cache_size(ctx, size); }
-static inline long csluice_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_session_cache_mode(ctx, mode); }
+static inline int csluice_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline int csluice_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+static inline int csluice_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+static inline long csluice_SSL_CTX_sess_set_cache_size(SSL_CTX *ctx, long size) {
+    return SSL_CTX_sess_set_cache_size(ctx, size);
+}
+static inline long csluice_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
 
 typedef int (*csluice_servername_cb)(SSL *ssl, int *alert, void *arg);
-static inline long csluice_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, csluice_servername_cb cb) { return SSL_CTX_set_tlsext_servername_callback(ctx, cb); }
+static inline long csluice_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, csluice_servername_cb cb) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, cb);
+}
 
 // SSL settings.
-static inline int csluice_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
+static inline int csluice_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
 
 // ex_data indexes (macros over CRYPTO_get_ex_new_index); no constructor, duplicator or destructor.
 static inline int csluice_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
@@ -44,7 +58,9 @@ static inline uint64_t csluice_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SS
 
 // Certificate names (x509v3.h stack macros).
 static inline int csluice_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
-static inline GENERAL_NAME *csluice_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int i) { return sk_GENERAL_NAME_value(names, i); }
+static inline GENERAL_NAME *csluice_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int i) {
+    return sk_GENERAL_NAME_value(names, i);
+}
 
 // Parameter names for the ticket key HMAC (core_names.h string macros; static storage, as OSSL_PARAM needs).
 static inline const char *csluice_OSSL_MAC_PARAM_KEY(void) { return OSSL_MAC_PARAM_KEY; }

@@ -101,6 +101,9 @@ extension TLSContext {
         else {
             throw TLSConfigError(TLSErrorQueue.message("SSL_CTX_set_session_id_context failed"))
         }
+        // Sessions (cache entries and tickets) live 300 s, HAProxy's tune.ssl.lifetime; OpenSSL's default is
+        // 2 h. TLSTicketKeys relies on it: a ticket never outlives the hour its key stays accepted.
+        _ = SSL_CTX_set_timeout(ctx, TLSTicketKeys.sessionLifetimeSeconds)
         if options.sessionCacheSize > 0 {
             _ = csluice_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_SERVER))
             _ = csluice_SSL_CTX_sess_set_cache_size(ctx, options.sessionCacheSize)

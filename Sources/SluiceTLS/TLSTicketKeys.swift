@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // TLSTicketKeys: the session-ticket key ring of one server TLSContext: a current key that encrypts new tickets
 // and the previous one that still decrypts. Keys are random (RAND_bytes), never leave the process, and rotate
-// every hour, lazily, when a ticket is made: no timer needed. Tickets live 300 s (OpenSSL's session timeout),
-// so a ticket always outlives its key's encrypting hour by less than the hour its key is still accepted.
-// The one mutable state of a TLSContext; touched only from ticket callbacks on the loop thread.
+// every hour, lazily, when a ticket is made: no timer needed. A key is accepted for an hour after it stops
+// encrypting, and sessions live 300 s (`sessionLifetimeSeconds`, set on every server SSL_CTX), so every ticket
+// still valid can be decrypted. The one mutable state of a TLSContext; touched only from ticket callbacks on
+// the loop thread.
 internal import CSluiceSSL
 import SluiceCore
 
@@ -14,6 +15,8 @@ final class TLSTicketKeys {
     static let ivLength = 16
     static let keyLength = nameLength + aesLength + hmacLength
     static let rotationIntervalNs: Int64 = 3600 * 1_000_000_000
+    /// Lifetime of a session, cached or in a ticket (SSL_CTX_set_timeout); well under the rotation interval.
+    static let sessionLifetimeSeconds = 300
 
     /// Pointers into the ring; valid while the ring lives and until the slot is reused two rotations later.
     struct Key {

@@ -48,7 +48,11 @@ extension TLSContext {
         SSL_CTX_set_options(ctx, flags)
         // PARTIAL_WRITE: SSL_write returns after each record, so a large write does not hold the loop.
         // ACCEPT_MOVING_WRITE_BUFFER: a retried SSL_write may pass the same bytes from a moved buffer.
-        // (IGNORE_UNEXPECTED_EOF deliberately left off: see the header of TLSContext.swift.)
+        // SSL_OP_IGNORE_UNEXPECTED_EOF is deliberately left off: OpenSSL 3 then reports a transport EOF without
+        // close_notify as an error (UNEXPECTED_EOF_WHILE_READING), which TLSConnection maps to `.truncated`,
+        // apart from `.closed`. The owner decides what it means: harmless after a complete HTTP message (many
+        // clients never send close_notify), a truncation of a body delimited by the close. With the option
+        // set, both would read as a clean EOF and that decision would be impossible.
         _ = csluice_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
 
         let lowest = options.minVersion ?? .tls1_2

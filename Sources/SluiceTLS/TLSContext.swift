@@ -3,11 +3,6 @@
 // certificate on a server (the SNI callback moves a connection to the right one), exactly one on a client.
 // Built while the config loads, the only time SluiceTLS reads files (blocking); immutable afterwards, except the
 // session-ticket key ring, which rotates itself on the loop thread. Loop thread only.
-// SSL_OP_IGNORE_UNEXPECTED_EOF is deliberately NOT set: OpenSSL 3 then reports a transport EOF without
-// close_notify as an error (UNEXPECTED_EOF_WHILE_READING), which TLSConnection maps to `.truncated`, distinct
-// from `.closed` (close_notify). The owner decides: harmless after a complete HTTP message (many clients never
-// send close_notify), a truncation attack on a length-less body. Setting the option would erase that
-// difference (both would read as a clean EOF).
 internal import CSluiceSSL
 import Glibc
 import SluiceCore

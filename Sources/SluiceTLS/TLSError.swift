@@ -15,6 +15,7 @@ public struct TLSConfigError: Error, Equatable, CustomStringConvertible {
 
     init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }
 
@@ -33,6 +34,7 @@ public struct TLSError: Error, Equatable, CustomStringConvertible {
         self.systemError = systemError
     }
 
+    /// The message.
     public var description: String { message }
 }
 

@@ -28,6 +28,9 @@ let package = Package(
 
         // Poller, syscall wrappers, timers, buffers, logging primitives.
         .target(name: "SluiceCore", dependencies: ["CSluiceSys"], swiftSettings: swiftSettings),
+        // TLS over OpenSSL: TLSContext (SSL_CTX), TLSConnection (SSL), SSL_get_error mapping, error-queue draining.
+        // The one module beside SluiceProxy allowed to depend on SluiceCore; imports CSluiceSSL `internal`.
+        .target(name: "SluiceTLS", dependencies: ["SluiceCore", "CSluiceSSL"], swiftSettings: swiftSettings),
         // Config text -> immutable model. No sockets, no Core.
         .target(name: "SluiceConfig", swiftSettings: swiftSettings),
         // HTTP/1.x message parser over bytes: no sockets, no Core, fuzzable on its own.
@@ -50,6 +53,12 @@ let package = Package(
             dependencies: ["SluiceConfig"],
             // Read through #filePath, so a clean clone needs nothing else; excluded to keep SwiftPM quiet.
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceTLSTests",
+            // CSluiceSSL for a digest of the transferred bytes; certificates come from Tests/Fixtures/certs.
+            dependencies: ["SluiceTLS", "SluiceCore", "CSluiceSSL"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

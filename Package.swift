@@ -38,7 +38,7 @@ let package = Package(
         // Listeners, sessions, backends, signals, the service-manager seam.
         .target(
             name: "SluiceProxy",
-            dependencies: ["SluiceCore", "SluiceConfig", "SluiceHTTP", "CSluiceSys", "CSluiceSSL", "CSluiceSystemd"],
+            dependencies: ["SluiceCore", "SluiceConfig", "SluiceHTTP", "SluiceTLS", "CSluiceSys", "CSluiceSSL", "CSluiceSystemd"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -5,6 +5,7 @@
 // or memory instead of spinning.
 import SluiceConfig
 import SluiceCore
+import SluiceTLS
 
 /// A listening socket. Loop-thread only.
 final class Listener {
@@ -24,6 +25,8 @@ final class Listener {
     let address: BindAddress
     var bind: BindConfig
     var frontend: Frontend
+    /// `ssl` on the bind line: the context new connections handshake with (a reload may replace it).
+    var tlsContext: TLSContext?
     /// Index in Loop.listeners (the poller owner id).
     let index: Int
     var state = State.ready

@@ -4,11 +4,14 @@
 // unusable and it goes. Connections idle longer than the purge delay close too. A pool holds at most
 // `maxIdlePerServer` connections per server; the most recently parked is reused first.
 import SluiceCore
+import SluiceTLS
 
 /// One parked server connection.
 struct IdleConnection {
     let fd: FD
     let server: Server
+    /// The TLS state when the server connection uses TLS: it travels with the fd.
+    let tls: TLSConnection?
     let since: Ticks
 }
 
@@ -20,10 +23,10 @@ extension Loop {
 
     /// Parks `fd` (an established connection to `server` with nothing in flight) in the server's pool. Returns
     /// false when the pool is full or the server is gone (the caller closes the connection).
-    func parkIdleConnection(_ fd: FD, to server: Server) -> Bool {
+    func parkIdleConnection(_ fd: FD, to server: Server, tls: TLSConnection?) -> Bool {
         guard !server.isRemoved, server.idleSlots.count < Self.maxIdlePerServer else { return false }
         let slot: Int
-        let entry = IdleConnection(fd: fd, server: server, since: clock.now)
+        let entry = IdleConnection(fd: fd, server: server, tls: tls, since: clock.now)
         if let free = freeIdleSlots.popLast() {
             slot = free
             idleConnections[slot] = entry
@@ -46,11 +49,11 @@ extension Loop {
     }
 
     /// Takes the most recently parked connection to `server`, if any. The caller re-owns the fd.
-    func takeIdleConnection(to server: Server) -> FD? {
+    func takeIdleConnection(to server: Server) -> (FD, TLSConnection?)? {
         guard let slot = server.idleSlots.popLast(), let entry = idleConnections[slot] else { return nil }
         idleConnections[slot] = nil
         freeIdleSlots.append(slot)
-        return entry.fd
+        return (entry.fd, entry.tls)
     }
 
     /// An idle connection became readable: the server closed it (or broke the protocol). Close it.

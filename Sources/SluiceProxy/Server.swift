@@ -3,6 +3,7 @@
 // strong reference to the server they use, so a server removed by a reload lives until its last session ends.
 import SluiceConfig
 import SluiceCore
+import SluiceTLS
 
 /// A backend server. Loop-thread only.
 final class Server {
@@ -37,6 +38,11 @@ final class Server {
     var roundRobinCurrent = 0
     /// Slots (in Loop.idleConnections) of this server's parked connections, oldest first.
     var idleSlots: [Int] = []
+    /// `ssl`: the client-side TLS context for connections to this server, its session cache slot (resumption
+    /// to servers) and the SNI to send.
+    var tlsContext: TLSContext?
+    var tlsSessions: TLSSessionSlot?
+    var sniName: String?
 
     init(config: ServerConfig, backend: Backend, position: Int) {
         self.config = config

@@ -103,6 +103,7 @@ extension Session {
     /// there at once), and flush whatever the client already sent.
     func serverConnected() {
         markServerConnected()
+        guard isOpen, !serverWaits.isHandshaking else { return }
         if isHTTP {
             sendToServerHTTP()
             return
@@ -127,13 +128,39 @@ extension Session {
         lastFailedServer = nil
         if !serverReadClosed { poller.pollRecv(serverFD) }
         armTimer()
+        if let s = connectedServer, let context = s.tlsContext, serverTLS == nil {
+            guard startServerTLS(context, serverName: serverNameIndication(for: s), slot: s.tlsSessions) else {
+                connectFailed(Errno(rawValue: 71))
+                return
+            }
+            if stepServerHandshake() { serverHandshakeDone() }
+        }
+    }
+
+    /// The SNI to send to `server` (`sni` on the server line), if any.
+    func serverNameIndication(for server: Server) -> String? {
+        server.sniName
+    }
+
+    /// The TLS handshake with the server completed: what waited for it goes now.
+    func serverHandshakeDone() {
+        guard isOpen else { return }
+        poller.pollRecv(serverFD)
+        if isHTTP {
+            sendToServerHTTP()
+        } else if request.isAllocated && !request.isEmpty {
+            sendToServer()
+        } else if clientReadClosed && !serverWriteClosed {
+            Sys.shutdownWrite(serverFD)
+            serverWriteClosed = true
+        }
     }
 
     /// Writability (or an error) on a connecting socket with nothing to send: probe with a second connect(),
     /// which costs no more than SO_ERROR and also tells "still in progress" apart.
     func probeConnection() {
-        guard let server else { return }
-        switch Sys.connect(serverFD, to: server.endpoint) {
+        guard let target = connectedServer ?? server else { return }
+        switch Sys.connect(serverFD, to: target.endpoint) {
         case .connected:
             serverConnected()
         case .inProgress:
@@ -156,6 +183,7 @@ extension Session {
             serverFD = .invalid
             connectedServer = nil
         }
+        serverTLS = nil
         guard retriesLeft > 0 else {
             closeServerConnection()
             noServerAvailable(TerminationState(err == .timedOut ? "s" : err.isResourceExhaustion ? "R" : "S", "C"))

@@ -10,7 +10,19 @@ extension Session {
     // MARK: events
 
     /// The client fd is readable and/or writable.
-    func clientEvent(_ events: IOEvents) {
+    func clientEvent(_ incoming: IOEvents) {
+        var events = incoming
+        if clientTLS != nil {
+            if clientWaits.isHandshaking {
+                guard stepClientHandshake() else { return }
+                // The first request often arrives with the handshake's last flight.
+                events = [.readable]
+                poller.wantRecv(clientFD)
+            }
+            // A TLS read may wait for writability and a write for readability.
+            if clientWaits.readNeedsWritable && events.contains(.writable) { events.insert(.readable) }
+            if clientWaits.writeNeedsReadable && events.contains(.readable) { events.insert(.writable) }
+        }
         if isDraining {
             drainClient()
             return
@@ -25,23 +37,34 @@ extension Session {
     }
 
     /// The server fd is readable and/or writable.
-    func serverEvent(_ events: IOEvents) {
+    func serverEvent(_ incoming: IOEvents) {
+        var events = incoming
+        if serverTLS != nil {
+            if serverWaits.isHandshaking {
+                guard stepServerHandshake() else { return }
+                serverHandshakeDone()
+                return
+            }
+            if serverWaits.readNeedsWritable && events.contains(.writable) { events.insert(.readable) }
+            if serverWaits.writeNeedsReadable && events.contains(.readable) { events.insert(.writable) }
+        }
         if isHTTP {
             if serverPhase == .connecting {
-                if http.requestSendable > 0 { sendToServerHTTP() } else { probeConnection() }
-                guard isOpen, serverPhase == .connected else { return }
+                // Over TLS the connection is confirmed first (probe), then the handshake runs.
+                if http.requestSendable > 0 && connectedServer?.tlsContext == nil { sendToServerHTTP() } else { probeConnection() }
+                guard isOpen, serverPhase == .connected, !serverWaits.isHandshaking else { return }
             }
             if events.contains(.readable) { receiveFromServerHTTP() }
             if isOpen && serverFD.isValid && events.contains(.writable) { sendToServerHTTP() }
             return
         }
         if serverPhase == .connecting {
-            if request.isAllocated && !request.isEmpty {
+            if request.isAllocated && !request.isEmpty && connectedServer?.tlsContext == nil {
                 sendToServer()  // success proves the connection; an error is a connect failure
             } else {
                 probeConnection()
             }
-            guard isOpen, serverPhase == .connected else { return }
+            guard isOpen, serverPhase == .connected, !serverWaits.isHandshaking else { return }
             if events.contains(.readable) { receiveFromServer() }
             return
         }
@@ -64,16 +87,16 @@ extension Session {
             poller.stopRecv(clientFD)
             return
         }
-        switch Sys.recv(clientFD, into: request.writable) {
+        switch clientRecv(request.writable) {
         case .processed(let n):
             request.produced(n)
             bytesFromClient += n
             clientActivity = clock.now
             // A short read means the socket is drained: poll instead of paying for a recv that says EAGAIN.
-            if n < room { poller.pollRecv(clientFD) } else { poller.stopRecv(clientFD) }
+            if n < room { clientRecvShort() } else { poller.stopRecv(clientFD) }
             forwardRequest()
         case .wouldBlock:
-            poller.pollRecv(clientFD)
+            clientRecvBlocked()
             pool.detach(&request)
         case .eof:
             clientReadClosed = true
@@ -102,13 +125,13 @@ extension Session {
     func sendToServer() {
         if request.isAllocated && !request.isEmpty {
             let pending = request.count
-            switch Sys.send(serverFD, from: request.readable) {
+            switch serverSend(request.readable) {
             case .processed(let n):
                 request.consumed(n)
                 serverActivity = clock.now
                 if serverPhase == .connecting { markServerConnected() }
                 if n < pending {
-                    poller.pollSend(serverFD)
+                    serverSendBlocked()
                 } else {
                     poller.stopSend(serverFD)
                     pool.detach(&request)
@@ -116,7 +139,7 @@ extension Session {
                 // Room again: the client may send more.
                 if !clientReadClosed && !poller.isRecvEnabled(clientFD) { poller.wantRecv(clientFD) }
             case .wouldBlock:
-                poller.pollSend(serverFD)
+                serverSendBlocked()
                 return
             case .failed(let err):
                 if !serverEstablished {
@@ -153,16 +176,16 @@ extension Session {
             poller.stopRecv(serverFD)
             return
         }
-        switch Sys.recv(serverFD, into: response.writable) {
+        switch serverRecv(response.writable) {
         case .processed(let n):
             response.produced(n)
             bytesFromServer += n
             serverActivity = clock.now
             if serverPhase == .connecting { markServerConnected() }
-            if n < room { poller.pollRecv(serverFD) } else { poller.stopRecv(serverFD) }
+            if n < room { serverRecvShort() } else { poller.stopRecv(serverFD) }
             sendToClient()
         case .wouldBlock:
-            poller.pollRecv(serverFD)
+            serverRecvBlocked()
             pool.detach(&response)
         case .eof:
             serverReadClosed = true
@@ -183,12 +206,12 @@ extension Session {
     func sendToClient() {
         if response.isAllocated && !response.isEmpty {
             let pending = response.count
-            switch Sys.send(clientFD, from: response.readable) {
+            switch clientSend(response.readable) {
             case .processed(let n):
                 response.consumed(n)
                 clientActivity = clock.now
                 if n < pending {
-                    poller.pollSend(clientFD)
+                    clientSendBlocked()
                 } else {
                     poller.stopSend(clientFD)
                     pool.detach(&response)
@@ -199,7 +222,7 @@ extension Session {
                     poller.wantRecv(serverFD)
                 }
             case .wouldBlock:
-                poller.pollSend(clientFD)
+                clientSendBlocked()
                 return
             case .failed:
                 abort(TerminationState("C", "D"))

@@ -6,6 +6,7 @@
 import Glibc
 import SluiceCore
 import SluiceHTTP
+import SluiceTLS
 
 extension Session {
     // MARK: server connection per request
@@ -43,8 +44,10 @@ extension Session {
             parkOrCloseServerConnection()
         }
         let reuse = backend?.reuse ?? .safe
-        if reuse == .always || (reuse == .safe && http.requestCount > 1), let fd = loop.takeIdleConnection(to: target) {
+        if reuse == .always || (reuse == .safe && http.requestCount > 1), let (fd, tls) = loop.takeIdleConnection(to: target) {
             serverFD = fd
+            serverTLS = tls
+            serverWaits = TLSWaits()
             connectedServer = target
             serverPhase = .connected
             serverEstablished = true
@@ -69,18 +72,19 @@ extension Session {
 
     /// Writes the sendable part of the request buffer to the server.
     func sendToServerHTTP() {
-        guard serverFD.isValid, serverPhase == .connected || serverPhase == .connecting else { return }
+        guard serverFD.isValid, serverPhase == .connected || serverPhase == .connecting, !serverWaits.isHandshaking
+        else { return }
         let pending = http.requestSendable
         if pending > 0 {
             let bytes = UnsafeRawBufferPointer(rebasing: request.readable.prefix(pending))
-            switch Sys.send(serverFD, from: bytes) {
+            switch serverSend(bytes) {
             case .processed(let n):
                 request.consumed(n)
                 http.requestSendable -= n
                 serverActivity = clock.now
                 if serverPhase == .connecting { markServerConnected() }
                 if n < pending {
-                    poller.pollSend(serverFD)
+                    serverSendBlocked()
                     return
                 }
                 poller.stopSend(serverFD)
@@ -89,7 +93,7 @@ extension Session {
                     poller.wantRecv(clientFD)  // room again for the rest of the body
                 }
             case .wouldBlock:
-                poller.pollSend(serverFD)
+                serverSendBlocked()
                 return
             case .failed(let err):
                 if !serverEstablished {
@@ -129,6 +133,7 @@ extension Session {
         loop.poller.delete(serverFD)
         serverFD = .invalid
         connectedServer = nil
+        serverTLS = nil
         serverPhase = .none
         serverReadClosed = false
         serverWriteClosed = false
@@ -140,6 +145,7 @@ extension Session {
         loop.poller.delete(serverFD)
         serverFD = .invalid
         connectedServer = nil
+        serverTLS = nil
         serverPhase = .none
         serverReadClosed = false
         serverWriteClosed = false
@@ -150,10 +156,11 @@ extension Session {
         guard serverFD.isValid else { return }
         if let s = connectedServer, serverPhase == .connected, !serverReadClosed, backend?.reuse != .never,
             http.responsePhase == .idle || http.responsePhase == .done,
-            loop.parkIdleConnection(serverFD, to: s)
+            loop.parkIdleConnection(serverFD, to: s, tls: serverTLS)
         {
             serverFD = .invalid
             connectedServer = nil
+            serverTLS = nil
             serverPhase = .none
             return
         }
@@ -271,12 +278,12 @@ extension Session {
     func drainClient() {
         var sink: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         while true {
-            let result = withUnsafeMutableBytes(of: &sink) { Sys.recv(clientFD, into: $0) }
+            let result = withUnsafeMutableBytes(of: &sink) { clientRecv($0) }
             switch result {
             case .processed:
                 continue
             case .wouldBlock:
-                poller.pollRecv(clientFD)
+                clientRecvBlocked()
                 return
             case .eof, .failed:
                 close()

@@ -31,16 +31,16 @@ extension Session {
         if Int(request.tail) + (limit - request.count) > Int(request.capacity) { request.compact() }
         let room = limit - request.count
         let window = UnsafeMutableRawBufferPointer(start: request.base! + Int(request.tail), count: room)
-        switch Sys.recv(clientFD, into: window) {
+        switch clientRecv(window) {
         case .processed(let n):
             request.produced(n)
             bytesFromClient += n
             http.requestBytes += n
             clientActivity = clock.now
-            if n < room { poller.pollRecv(clientFD) } else { poller.stopRecv(clientFD) }
+            if n < room { clientRecvShort() } else { poller.stopRecv(clientFD) }
             processClientInput()
         case .wouldBlock:
-            poller.pollRecv(clientFD)
+            clientRecvBlocked()
             pool.detach(&request)
         case .eof:
             clientReadClosed = true

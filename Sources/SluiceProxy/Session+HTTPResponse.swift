@@ -29,16 +29,16 @@ extension Session {
         if Int(response.tail) + (limit - response.count) > Int(response.capacity) { response.compact() }
         let room = limit - response.count
         let window = UnsafeMutableRawBufferPointer(start: response.base! + Int(response.tail), count: room)
-        switch Sys.recv(serverFD, into: window) {
+        switch serverRecv(window) {
         case .processed(let n):
             response.produced(n)
             bytesFromServer += n
             serverActivity = clock.now
             if serverPhase == .connecting { markServerConnected() }
-            if n < room { poller.pollRecv(serverFD) } else { poller.stopRecv(serverFD) }
+            if n < room { serverRecvShort() } else { poller.stopRecv(serverFD) }
             processServerInput()
         case .wouldBlock:
-            poller.pollRecv(serverFD)
+            serverRecvBlocked()
             pool.detach(&response)
         case .eof:
             serverReadClosed = true
@@ -217,20 +217,20 @@ extension Session {
         let pending = http.responseSendable
         if pending > 0 {
             let bytes = UnsafeRawBufferPointer(rebasing: response.readable.prefix(pending))
-            switch Sys.send(clientFD, from: bytes) {
+            switch clientSend(bytes) {
             case .processed(let n):
                 response.consumed(n)
                 http.responseSendable -= n
                 http.responseBytes += n
                 clientActivity = clock.now
                 if n < pending {
-                    poller.pollSend(clientFD)
+                    clientSendBlocked()
                     return
                 }
                 poller.stopSend(clientFD)
                 if response.isEmpty { pool.detach(&response) }
             case .wouldBlock:
-                poller.pollSend(clientFD)
+                clientSendBlocked()
                 return
             case .failed:
                 abort(TerminationState("C", "D"))

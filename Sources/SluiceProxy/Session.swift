@@ -5,6 +5,7 @@
 // forwarding pumps and the server connection live in Session+Forwarding and Session+Connect.
 import SluiceConfig
 import SluiceCore
+import SluiceTLS
 
 /// Where the server side of a session stands.
 enum ServerPhase: UInt8 {
@@ -99,6 +100,21 @@ final class Session {
     /// HTTP mode, not (yet) switched to a tunnel by an Upgrade.
     var isHTTP = false
 
+    /// TLS on the client side (`bind ... ssl`) and on the server side (`server ... ssl`); nil = raw socket.
+    var clientTLS: TLSConnection?
+    var serverTLS: TLSConnection?
+
+    /// What the client-side / server-side TLS operations wait on.
+    var clientWaits: TLSWaits {
+        get { state.pointee.clientWaits }
+        _modify { yield &state.pointee.clientWaits }
+    }
+
+    var serverWaits: TLSWaits {
+        get { state.pointee.serverWaits }
+        _modify { yield &state.pointee.serverWaits }
+    }
+
     var serverPhase = ServerPhase.none
     /// The client sent FIN (or an error made reading pointless).
     var clientReadClosed = false
@@ -172,6 +188,10 @@ final class Session {
         frontend.currentConnections += 1
         frontend.totalConnections += 1
         loop.poller.register(fd, kind: .client, owner: UInt32(index))
+        if let context = listener.tlsContext, !startClientTLS(context) {
+            close()
+            return
+        }
         loop.log.debug("accept", "session", index, "fd", Int(fd.rawValue), "frontend_conns", frontend.currentConnections)
 
         var source = SessionSamples(session: self)
@@ -219,6 +239,7 @@ final class Session {
         }
         if isQueued { backend?.queue.remove(self) }
         if isHTTP || isDraining { parkOrCloseServerConnection() }
+        endTLS()
         if clientFD.isValid {
             loop.poller.delete(clientFD)
             clientFD = .invalid
@@ -242,6 +263,7 @@ final class Session {
             loop.poller.delete(serverFD)
             serverFD = .invalid
             connectedServer = nil
+            serverTLS = nil
         }
         if let s = server {
             server = nil
@@ -409,6 +431,8 @@ struct SessionState {
     var response = IOBuffer.none
     var capture = IOBuffer.none
     var http = HTTPTransaction()
+    var clientWaits = TLSWaits()
+    var serverWaits = TLSWaits()
 }
 
 /// Sample fetches over a session (for ACLs).

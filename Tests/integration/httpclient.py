@@ -246,13 +246,30 @@ def chunk_encode(body: bytes, sizes=(1, 10, 4096, 65536, 3), trailers: list[tupl
     return bytes(out)
 
 
-def one_request(port: int, raw: bytes, timeout: float = 5.0, method: str = "GET") -> tuple[Response, bool]:
-    """Send raw bytes on a new connection, read one response; returns it and whether the proxy then closed the
-    connection (within 2 s)."""
-    with HttpConn(port, timeout) as c:
+def one_request(port: int, raw: bytes, timeout: float = 5.0, method: str = "GET") -> tuple[Response, HttpConn]:
+    """Send raw bytes on a new connection and read one response; returns it and the (still open) connection, which
+    the caller closes (`with`)."""
+    c = HttpConn(port, timeout)
+    try:
         c.send(raw)
-        r = c.read_response(method)
-        return r, c.closed_by_peer(2.0)
+        return c.read_response(method), c
+    except BaseException:
+        c.close()
+        raise
+
+
+def assert_closed_or_usable(c: HttpConn, r: Response, timeout: float = 2.0):
+    """After response `r`: either it said `Connection: close` and the proxy closes the connection, or the
+    connection carries another request (HTTP/1.1 keep-alive). Never a silent close."""
+    if r.closes():
+        assert c.closed_by_peer(timeout), f"the response said Connection: close but the connection stayed open"
+        return
+    try:
+        r2 = c.request("GET", "/next-on-same-connection")
+    except AssertionError as e:
+        raise AssertionError(f"the proxy closed the connection after {r.status_line} without saying "
+                             f"Connection: close ({e})") from None
+    assert r2.status == 200, f"the request after {r.status_line} on the same connection: {r2!r}"
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -85,8 +85,10 @@ class Response:
 class HttpConn:
     """One client TCP connection with a read buffer; reads responses one at a time, exactly."""
 
-    def __init__(self, port: int, timeout: float = 5.0, host: str = "127.0.0.1"):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port: int | None, timeout: float = 5.0, host: str = "127.0.0.1",
+                 sock: socket.socket | None = None):
+        """Connect to host:port, or (port None) wrap an already connected `sock`."""
+        self.sock = sock if sock is not None else socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout = timeout
         self.buf = bytearray()
@@ -323,8 +325,9 @@ class CurlResult:
 
 
 def curl(url: str, *args: str, tmp, timeout: float = 20.0) -> list[CurlResult]:
-    """Run curl on one or more URLs (extra URLs via `args` like ['--next', ...] are not used; pass several URLs
-    in `url` separated by spaces to reuse one connection). Returns one result per transfer."""
+    """Run one curl process. `url` may hold several URLs separated by spaces: curl then reuses its connection
+    (keep-alive). `args` are extra curl options. Returns one result per URL (final response head, body, status,
+    %{num_connects}, %{size_download})."""
     urls = url.split()
     out_files = [tmp / f"curl-body-{random.getrandbits(32):08x}-{i}" for i in range(len(urls))]
     hdr_file = tmp / f"curl-headers-{random.getrandbits(32):08x}"

@@ -4,9 +4,8 @@ keep-alive connection, chunked in and out, pipelining, bodiless responses, 100-c
 import http.client
 import json
 import os
-import socket
 
-from conftest import Deadline, sha
+from conftest import sha
 from httpbackend import payload
 from httpclient import HttpConn, build_request, chunk_encode, curl, http_config
 

@@ -447,6 +447,15 @@ class Backends:
     def tag(self, name: str, then: str = "close") -> Backend:
         return self.start(tag_handler(name, then), name)
 
+    def http(self, name: str = "http"):
+        """An HTTP/1.1 origin server (httpbackend.HttpBackend): request log, behaviour chosen by query string,
+        WebSocket echo."""
+        from httpbackend import HttpBackend  # imported here: httpbackend itself imports this module
+
+        b = HttpBackend(name)
+        self._all.append(b)
+        return b
+
     def refused(self) -> str:
         """An address where nothing listens: a socket bound (never listening) and kept until teardown, so the
         port cannot be reused by anyone else and a connect to it gets RST (ECONNREFUSED)."""

@@ -1,0 +1,73 @@
+"""HTTP routing: `use_backend` by host (`hdr(host) -i`) and by path (`path_beg`), `default_backend`, a decision per
+request on one keep-alive connection, and what happens when nothing matches and there is no default."""
+
+import pytest
+
+from httpclient import HttpConn, http_config
+
+ROUTES = """
+acl host_a hdr(host) -i a.example
+acl is_api path_beg /api
+use_backend be_a if host_a
+use_backend be_api if is_api
+"""
+
+
+def routed_config(a, api, dflt=None) -> str:
+    backends = {"be_a": f"server s1 {a.addr}", "be_api": f"server s1 {api.addr}"}
+    if dflt is not None:
+        backends["be_def"] = f"server s1 {dflt.addr}"
+    return http_config(ROUTES, backends, default="be_def" if dflt is not None else None)
+
+
+def test_use_backend_by_host_and_path_and_default(sluice, backends, fe):
+    a, api, dflt = backends.http("a"), backends.http("api"), backends.http("def")
+    sl = sluice(routed_config(a, api, dflt), fds={"FE1": fe()})
+    cases = [  # (Host, path, expected backend)
+        ("a.example", "/x", "a"),
+        ("A.Example", "/y", "a"),          # -i: case-insensitive
+        ("b.example", "/api/v1", "api"),
+        ("a.example", "/api/v2", "a"),      # first matching rule wins
+        ("b.example", "/apix", "api"),      # path_beg is a prefix match
+        ("b.example", "/x/api", "def"),
+        ("a.example.org", "/z", "def"),     # hdr(host) -i is an exact (case-insensitive) match
+    ]
+    # All on one keep-alive connection: the decision is made per request.
+    with HttpConn(sl.ports["FE1"]) as c:
+        for host, path, want in cases:
+            r = c.request("GET", path, [("Host", host)])
+            assert r.status == 200, f"{host}{path}: {r!r}"
+            assert r.header("x-backend") == want, f"Host {host} path {path}: served by {r.header('x-backend')}, " \
+                                                  f"expected {want}"
+    assert [r.path for r in a.seen()] == ["/x", "/y", "/api/v2"]
+    assert [r.path for r in api.seen()] == ["/api/v1", "/apix"]
+    assert [r.path for r in dflt.seen()] == ["/x/api", "/z"]
+
+
+@pytest.mark.sluice_only("PRODUCT.md: no backend matched and no default -> 404; HAProxy 2.6 answers 503")
+def test_no_match_no_default_is_404(sluice, backends, fe):
+    """PRODUCT.md ("Errors on the wire", issue 3 item 4): 404 when no backend matched and there is no default.
+    HAProxy 2.6 answers `503 Service Unavailable` ("No server is available") instead."""
+    a, api = backends.http("a"), backends.http("api")
+    sl = sluice(routed_config(a, api), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", "/nowhere", [("Host", "c.example")])
+    assert r.status_line == "HTTP/1.1 404 Not Found", r
+    assert r.header("content-type") == "text/html" and b"<h1>404 Not Found</h1>" in r.body, r
+    assert a.seen() == [] and api.seen() == []
+
+
+def test_no_match_no_default_is_refused(sluice, backends, fe):
+    """Where sluice and HAProxy agree: an error response with an HTML body (404 in sluice, 503 in HAProxy), no
+    backend sees the request, and the next request that does match is served."""
+    a, api = backends.http("a"), backends.http("api")
+    sl = sluice(routed_config(a, api), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", "/nowhere", [("Host", "c.example")])
+    assert r.status in (404, 503), r
+    assert r.header("content-type") == "text/html" and r.body.startswith(b"<html>"), r
+    assert a.seen() == [] and api.seen() == []
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", "/api/ok", [("Host", "c.example")])
+    assert r.status == 200 and r.header("x-backend") == "api", r
+    assert a.seen() == [] and [q.path for q in api.seen()] == ["/api/ok"]

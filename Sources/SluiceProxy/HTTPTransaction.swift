@@ -69,6 +69,10 @@ struct HTTPTransaction {
     var responseBytes = 0
     /// Requests served on this client connection so far.
     var requestCount = 0
+    /// The server this exchange went to (for its log line, after the slot was freed).
+    var serverName: String?
+    /// This exchange's log line was written.
+    var isLogged = false
 
     /// Prepares for the next request on the same client connection (counts survive).
     mutating func resetForNextRequest(now: Ticks) {

@@ -32,6 +32,7 @@ extension Session {
     /// Called by the loop when a queued session gets its turn (a slot freed on `s`).
     func dequeued(to s: Server) {
         server = s
+        if isHTTP { http.serverName = s.name }
         s.acquireSlot()
         serverPhase = .none
         if isHTTP {

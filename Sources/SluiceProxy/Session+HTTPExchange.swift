@@ -19,6 +19,7 @@ extension Session {
         switch backend.balancer.pick(backend.servers, client: client, excluding: lastFailedServer) {
         case .server(let s):
             server = s
+            http.serverName = s.name
             s.acquireSlot()
             useConnection(to: s)
         case .queue:

@@ -8,7 +8,8 @@ extension Session {
     /// Writes the current exchange's httplog line to the frontend's log sinks.
     func logHTTPRequest() {
         let sinks = frontend.logSinks
-        guard !sinks.isEmpty else { return }
+        guard !sinks.isEmpty, !http.isLogged else { return }
+        http.isLogged = true
         let now = clock.now
         var line = loop.takeLogLine()
         line.appendAddress(client)
@@ -22,7 +23,7 @@ extension Session {
         line.append(" ")
         line.append(backend?.name ?? "<NOSRV>")
         line.append("/")
-        line.append(server?.name ?? connectedServer?.name ?? lastFailedServer?.name ?? "<NOSRV>")
+        line.append(http.serverName ?? server?.name ?? lastFailedServer?.name ?? "<NOSRV>")
         line.append(" ")
         let start = http.startTicks
         line.append(http.headTicks >= 0 ? Int(http.headTicks - start) : -1)

@@ -120,6 +120,8 @@ extension Session {
         http.method = head.method
         http.requestVersion = head.version
         http.isUpgradeRequest = head.connectionUpgrade && head.hasUpgradeHeader
+        // Content-Length with Transfer-Encoding: chunked wins, and both connections close after the response
+        // (RFC 9112 §6.3), so nothing a differently-parsing peer saw as a second request can follow.
         http.mustCloseServer = head.hadContentLengthAndTransferEncoding
         // A keep-alive connection follows the configuration running now: a reload changes its next request.
         if let l = listener, l.frontend !== frontend, !l.frontend.isRemoved {
@@ -127,6 +129,7 @@ extension Session {
         }
         let clientAsksClose = head.connectionClose || (head.version == .http10 && !head.connectionKeepAlive)
         http.clientKeepAlive = !clientAsksClose && frontend.httpMode != .close && loop.stopMode == .running
+            && !head.hadContentLengthAndTransferEncoding
         captureRequestLine(head)
 
         let bytes = request.readable
@@ -169,7 +172,7 @@ extension Session {
         http.responsePhase = .awaitingHead
         http.responseScanned = 0
         frameRequestBody()
-        guard isOpen else { return }
+        guard isOpen, !http.isLocalResponse else { return }
         retriesLeft = chosen.config.retries
         assignServerForRequest()
     }

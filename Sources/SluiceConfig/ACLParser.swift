@@ -154,6 +154,11 @@ enum ACLParser {
             canonical = derived.fetch
             implied = derived.method
         }
+        if !acceptsACLKeywords, let derived = derivedKeywords[written] {
+            return .failure(
+                Failure(message: "'\(written)' is an ACL keyword, not a sample fetch (use '\(derived.fetch)')")
+            )
+        }
         guard let spec = supportedFetches[canonical] else {
             return .failure(Failure(message: unsupportedFetchMessage(written)))
         }

@@ -2,6 +2,7 @@
 // HTTP proxy keywords: http-request and http-response rules, the redirect keyword, errorfile, http-reuse,
 // option http-keep-alive|http-server-close|httpclose, option forwardfor, and what mode tcp does with them.
 
+import Foundation
 import SluiceConfig
 import XCTest
 

@@ -77,14 +77,6 @@ enum CheckParser {
 
     /// `http-check expect [!] status <code>[,<code>|<low>-<high>...]` or `[!] rstatus <regex>`.
     private static func parseExpect(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
-        // An inherited expect is replaced by the section's own; two in one section are refused.
-        if draft.ownsHTTPCheckRules.expect, let previous = draft.httpCheckExpect {
-            context.alert(
-                "only one 'http-check expect' per section is supported by sluice (first one at \(previous.location))",
-                line
-            )
-            return
-        }
         var words = Array(line.words.dropFirst(2))
         var isNegated = false
         if let first = words.first, first.hasPrefix("!") {
@@ -140,6 +132,14 @@ enum CheckParser {
             }
             match = .status(ranges)
         }
+        // An inherited expect is replaced by the section's own; two in one section are refused.
+        if draft.ownsHTTPCheckRules.expect, let previous = draft.httpCheckExpect {
+            context.alert(
+                "only one 'http-check expect' per section is supported by sluice (first one at \(previous.location))",
+                line
+            )
+            return
+        }
         draft.httpCheckExpect = HTTPCheckExpect(match: match, isNegated: isNegated, location: line.location)
         draft.ownsHTTPCheckRules.expect = true
         draft.httpCheckLocation = draft.httpCheckLocation ?? line.location
@@ -148,10 +148,6 @@ enum CheckParser {
     /// `http-check send [meth <method>] [uri <uri>] [ver <version>] [hdr <name> <value>]* [body <string>]`.
     private static func parseSend(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
         let words = line.words
-        if draft.ownsHTTPCheckRules.send {
-            context.alert("only one 'http-check send' per section is supported by sluice", line)
-            return
-        }
         var send = HTTPCheckSend()
         var index = 2
         while index < words.count {
@@ -195,6 +191,10 @@ enum CheckParser {
                 return
             }
             index += 1 + arity
+        }
+        if draft.ownsHTTPCheckRules.send {
+            context.alert("only one 'http-check send' per section is supported by sluice", line)
+            return
         }
         draft.httpCheckSend = send
         draft.ownsHTTPCheckRules.send = true

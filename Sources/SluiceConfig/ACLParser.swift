@@ -107,7 +107,9 @@ enum ACLParser {
     /// supported fetches: `<base>_beg|end|sub|reg|dom|dir|len` and `ssl_fc_sni_end|reg`.
     static let derivedKeywords: [String: (fetch: String, method: MatchMethod)] = {
         var table: [String: (fetch: String, method: MatchMethod)] = [:]
-        let bases = ["path": "path", "url": "url", "base": "base", "hdr": "hdr", "urlp": "url_param", "shdr": "res.hdr"]
+        let bases = [
+            "path": "path", "url": "url", "base": "base", "hdr": "hdr", "urlp": "url_param", "shdr": "res.hdr",
+        ]
         let suffixes: [String: MatchMethod] = [
             "beg": .prefix, "end": .suffix, "sub": .substring, "reg": .regex, "dom": .domain, "dir": .directory,
             "len": .length,
@@ -261,7 +263,8 @@ enum ACLParser {
                 guard let requested = MatchMethod(rawValue: name), parsed.spec.type.methods.contains(requested) else {
                     return .failure(
                         Failure(
-                            message: "\(what): match method '\(name)' with fetch '\(fetchName)' is not supported by sluice"
+                            message:
+                                "\(what): match method '\(name)' with fetch '\(fetchName)' is not supported by sluice"
                         )
                     )
                 }
@@ -305,14 +308,17 @@ enum ACLParser {
         case .found, .boolean:
             if let extra = written.first {
                 let subject = method == .found ? "'-m found'" : "fetch '\(fetchName)'"
-                return .failure(Failure(message: "\(what): \(subject) takes no pattern, got '\(extra.pattern)'\(extra.origin)"))
+                return .failure(
+                    Failure(message: "\(what): \(subject) takes no pattern, got '\(extra.pattern)'\(extra.origin)")
+                )
             }
         case .ip:
             for (pattern, origin) in written {
                 guard let normalized = addressPattern(pattern, environment: environment) else {
                     return .failure(
                         Failure(
-                            message: "\(what): invalid IP address or network '\(pattern)' for fetch '\(fetchName)'\(origin)"
+                            message:
+                                "\(what): invalid IP address or network '\(pattern)' for fetch '\(fetchName)'\(origin)"
                         )
                     )
                 }
@@ -330,7 +336,8 @@ enum ACLParser {
                     guard isIntegerPattern(pattern) else {
                         return .failure(
                             Failure(
-                                message: "\(what): invalid integer or range '\(pattern)' for fetch '\(fetchName)'\(origin)"
+                                message:
+                                    "\(what): invalid integer or range '\(pattern)' for fetch '\(fetchName)'\(origin)"
                             )
                         )
                     }

@@ -95,13 +95,19 @@ enum BindParser {
                     }
                 case "alpn":
                     guard let list = TLSOptions.alpnList(value) else {
-                        context.alert("\(subject) : 'alpn' expects a comma-separated list of protocols, got '\(value)'", line)
+                        context.alert(
+                            "\(subject) : 'alpn' expects a comma-separated list of protocols, got '\(value)'",
+                            line
+                        )
                         return nil
                     }
                     tls.alpn = list
                 case "verify":
                     guard let verify = ClientCertificateVerify(rawValue: value) else {
-                        context.alert("\(subject) : 'verify' expects 'none', 'optional' or 'required', got '\(value)'", line)
+                        context.alert(
+                            "\(subject) : 'verify' expects 'none', 'optional' or 'required', got '\(value)'",
+                            line
+                        )
                         return nil
                     }
                     tls.verify = verify

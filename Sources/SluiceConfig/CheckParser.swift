@@ -154,7 +154,10 @@ enum CheckParser {
             let option = words[index]
             let arity = option == "hdr" ? 2 : 1
             guard index + arity < words.count else {
-                context.alert("'http-check send': '\(option)' expects \(arity == 2 ? "<name> and <value>" : "an argument")", line)
+                context.alert(
+                    "'http-check send': '\(option)' expects \(arity == 2 ? "<name> and <value>" : "an argument")",
+                    line
+                )
                 return
             }
             let value = words[index + 1]

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConditionParser: `if|unless <terms>` into a Condition: named ACLs, HAProxy's predefined ACLs (TRUE, FALSE,
-// LOCALHOST, HTTP, METH_GET, ...), anonymous `{ fetch ... }` ACLs, `!`, `||`/`or`, implicit AND. Anonymous and predefined ACLs are added
-// to the proxy's `acls` so every term is an index. An ACL must be declared above its first use, as in HAProxy.
+// LOCALHOST, HTTP, METH_GET, ...), anonymous `{ fetch ... }` ACLs, `!`, `||`/`or`, implicit AND. Anonymous and
+// predefined ACLs are added to the proxy's `acls` so every term is an index. An ACL must be declared above its
+// first use, as in HAProxy.
 
 /// Parser for rule conditions.
 enum ConditionParser {

@@ -7,7 +7,9 @@
 /// Parsers for the HTTP rule keywords.
 enum HTTPRules {
     /// Status codes HAProxy (and sluice) generate and `errorfile` may replace.
-    static let errorFileStatuses: [Int] = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
+    static let errorFileStatuses: [Int] = [
+        200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+    ]
 
     /// `http-request` actions sluice supports.
     static let requestActions: [String] = [
@@ -67,7 +69,8 @@ enum HTTPRules {
         switch actionName {
         case "allow": action = .allow
         case "deny": action = parseReply(&rule, isDeny: true, defaultStatus: 403, context: &context).map { .deny($0) }
-        case "return": action = parseReply(&rule, isDeny: false, defaultStatus: 200, context: &context).map { .reply($0) }
+        case "return":
+            action = parseReply(&rule, isDeny: false, defaultStatus: 200, context: &context).map { .reply($0) }
         case "redirect": action = parseRedirect(&rule, isLogFormat: true, context: &context).map { .redirect($0) }
         case "set-path", "set-query", "set-uri":
             guard let text = rule.next() else {
@@ -75,7 +78,9 @@ enum HTTPRules {
                 return
             }
             guard let format = logFormat(text, rule.keyword, line, context: &context) else { return }
-            action = actionName == "set-path" ? .setPath(format) : (actionName == "set-query" ? .setQuery(format) : .setURI(format))
+            action =
+                actionName == "set-path"
+                ? .setPath(format) : (actionName == "set-query" ? .setQuery(format) : .setURI(format))
         case "use-service":
             guard let service = rule.next() else {
                 context.alert("'http-request use-service' expects a service name", line)
@@ -374,7 +379,8 @@ enum HTTPRules {
                     if option == "errorfile" {
                         guard isHTTPResponse(bytes) else {
                             context.alert(
-                                "'\(keyword)': '\(value)' is not a complete HTTP response (status line, headers, empty line)",
+                                "'\(keyword)': '\(value)' is not a complete HTTP response"
+                                    + " (status line, headers, empty line)",
                                 line
                             )
                             return nil
@@ -383,14 +389,21 @@ enum HTTPRules {
                     } else if option == "file" {
                         body = .payload(bytes)
                     } else {
-                        guard let format = logFormat(String(decoding: bytes, as: UTF8.self), keyword, line, context: &context)
+                        guard
+                            let format = logFormat(
+                                String(decoding: bytes, as: UTF8.self),
+                                keyword,
+                                line,
+                                context: &context
+                            )
                         else { return nil }
                         body = .logFormat(format)
                     }
                 }
             default:
                 context.alert(
-                    "unknown argument '\(option)' for '\(keyword)'" + KeywordSuggestion.suffix(for: option, among: options),
+                    "unknown argument '\(option)' for '\(keyword)'"
+                        + KeywordSuggestion.suffix(for: option, among: options),
                     line
                 )
                 return nil
@@ -520,7 +533,8 @@ enum HTTPRules {
                 if option == "set-cookie" { setCookie = cookie } else { clearCookie = cookie }
             default:
                 context.alert(
-                    "unknown argument '\(option)' for '\(keyword)'" + KeywordSuggestion.suffix(for: option, among: options),
+                    "unknown argument '\(option)' for '\(keyword)'"
+                        + KeywordSuggestion.suffix(for: option, among: options),
                     line
                 )
                 return nil

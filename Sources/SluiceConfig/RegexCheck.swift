@@ -36,7 +36,8 @@ enum RegexCheck {
             if bytes[index + 1] == UInt8(ascii: "?"),
                 [UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "}")].contains(bytes[index])
             {
-                return "lazy quantifier '\(Character(Unicode.Scalar(bytes[index])))?' is not supported by sluice's POSIX regexes"
+                let quantifier = Character(Unicode.Scalar(bytes[index]))
+                return "lazy quantifier '\(quantifier)?' is not supported by sluice's POSIX regexes"
             }
             index += 1
         }

@@ -208,7 +208,8 @@ enum ServerParser {
         case "on-error":
             guard let action = OnErrorAction(rawValue: value) else {
                 context.alert(
-                    "\(subject) : 'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '\(value)'",
+                    "\(subject) : 'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down',"
+                        + " got '\(value)'",
                     line
                 )
                 return false

@@ -9,7 +9,10 @@ enum StatsParser {
     static func parseProxyStats(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
         let words = line.words
         guard words.count >= 2 else {
-            context.alert("'stats' expects 'enable', 'uri', 'refresh', 'auth', 'realm', 'admin' or 'hide-version'", line)
+            context.alert(
+                "'stats' expects 'enable', 'uri', 'refresh', 'auth', 'realm', 'admin' or 'hide-version'",
+                line
+            )
             return
         }
         let keyword = "stats \(words[1])"
@@ -80,7 +83,10 @@ enum StatsParser {
                 let supported = ["admin", "auth", "enable", "hide-version", "realm", "refresh", "uri"]
                 context.alert(
                     "unknown keyword '\(sub)' for 'stats'"
-                        + KeywordSuggestion.suffix(for: sub, among: supported + HAProxyKeywords.statsProxyKeywords.sorted()),
+                        + KeywordSuggestion.suffix(
+                            for: sub,
+                            among: supported + HAProxyKeywords.statsProxyKeywords.sorted()
+                        ),
                     line
                 )
             }

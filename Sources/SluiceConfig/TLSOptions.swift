@@ -84,7 +84,15 @@ enum TLSOptions {
         var index = 1
         while index < words.count {
             let option = words[index]
-            guard let used = applyVersionOption(words, at: index, to: &versions, subject: "'\(keyword)'", line, context: &context)
+            guard
+                let used = applyVersionOption(
+                    words,
+                    at: index,
+                    to: &versions,
+                    subject: "'\(keyword)'",
+                    line,
+                    context: &context
+                )
             else { return }
             if used > 0 {
                 index += used

@@ -161,7 +161,11 @@ enum Validation {
         for rule in config.tcpRequestRules {
             let stage =
                 rule.stage == .connection
-                ? RuleStage(keyword: "tcp-request connection", allowed: [.constant, .connection], inspectsContent: false)
+                ? RuleStage(
+                    keyword: "tcp-request connection",
+                    allowed: [.constant, .connection],
+                    inspectsContent: false
+                )
                 : content
             rules.append((stage, rule.condition, rule.location))
         }
@@ -176,7 +180,12 @@ enum Validation {
         )
         rules += config.httpResponseRules.map { (response, $0.condition, $0.location) }
         if let stats = config.stats, let condition = stats.adminCondition {
-            rules.append((RuleStage(keyword: "stats admin", allowed: requestSide, inspectsContent: false), condition, stats.location))
+            rules.append(
+                (
+                    RuleStage(keyword: "stats admin", allowed: requestSide, inspectsContent: false), condition,
+                    stats.location
+                )
+            )
         }
         for (stage, condition, location) in rules {
             guard let condition else { continue }
@@ -189,8 +198,9 @@ enum Validation {
                 {
                     if !reported {
                         context.sink.alert(
-                            "\(proxy.displayName) is in mode tcp: '\(stage.keyword)' uses fetch '\(http.fetch.name)' (\(what)),"
-                                + " which needs 'mode http' (sluice does not parse HTTP in mode tcp)",
+                            "\(proxy.displayName) is in mode tcp: '\(stage.keyword)' uses fetch"
+                                + " '\(http.fetch.name)' (\(what)), which needs 'mode http' (sluice does not parse"
+                                + " HTTP in mode tcp)",
                             at: location
                         )
                         reported = true
@@ -229,7 +239,8 @@ enum Validation {
             }
             if proxy.config.mode == .http && options.usesTLS && options.tls.alpn.contains("h2") {
                 context.sink.alert(
-                    "\(subject) : 'alpn h2' is not supported by sluice in mode http (sluice speaks HTTP/1.1 to servers)",
+                    "\(subject) : 'alpn h2' is not supported by sluice in mode http"
+                        + " (sluice speaks HTTP/1.1 to servers)",
                     at: server.location
                 )
             }

@@ -61,7 +61,10 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(tests[0].fetch.argument, "host")
         XCTAssertEqual(tests[1].fetch, SampleFetch(name: "req.hdr", argument: "x-api-key"))
         XCTAssertEqual(tests[2].fetch, SampleFetch(name: "url_param", argument: "id"))
-        XCTAssertEqual(tests.map(\.method), [.exact, .exact, .exact, .exact, .integer, .integer, .found, .exact, .exact])
+        XCTAssertEqual(
+            tests.map(\.method),
+            [.exact, .exact, .exact, .exact, .integer, .integer, .found, .exact, .exact]
+        )
         XCTAssertEqual(tests[3].patterns, ["GET", "POST"])
         XCTAssertEqual(tests[5].fetch, SampleFetch(name: "hdr_cnt"))
     }
@@ -169,7 +172,12 @@ final class FetchTests: XCTestCase {
 
     func testFetch_badRegex_isAlert() {
         assertDiagnostics(
-            inHTTPFrontend("acl a path_reg (", "acl b path_reg ^/\\d+$", "acl c path_reg (?i)x", "acl d path_reg a.*?b"),
+            inHTTPFrontend(
+                "acl a path_reg (",
+                "acl b path_reg ^/\\d+$",
+                "acl c path_reg (?i)x",
+                "acl d path_reg a.*?b"
+            ),
             [
                 "[ALERT] parsing [t.cfg:11] : ACL 'a': invalid regex '(': Unmatched ( or \\(",
                 "[ALERT] parsing [t.cfg:12] : ACL 'b': invalid regex '^/\\d+$': PCRE escape '\\d' is not supported by sluice's POSIX regexes (use [0-9])",

@@ -42,14 +42,19 @@ final class HTTPRuleTests: XCTestCase {
                 .header(
                     .add(
                         name: "X-Client",
-                        value: LogFormat(parts: [.sample(SampleExpression(fetch: SampleFetch(name: "src")))], text: "%[src]")
+                        value: LogFormat(
+                            parts: [.sample(SampleExpression(fetch: SampleFetch(name: "src")))],
+                            text: "%[src]"
+                        )
                     )
                 ),
                 .header(.delete(name: "X-Forwarded-For", method: .exact)),
                 .header(.delete(name: "^X-Debug", method: .regex)),
                 .header(.delete(name: "x-internal-", method: .prefix)),
                 .header(.replaceHeader(name: "Host", regex: "^(.*):80$", replacement: LogFormat(literal: "\\1"))),
-                .header(.replaceValue(name: "X-Forwarded-For", regex: "^10\\..*", replacement: LogFormat(literal: "hidden"))),
+                .header(
+                    .replaceValue(name: "X-Forwarded-For", regex: "^10\\..*", replacement: LogFormat(literal: "hidden"))
+                ),
             ]
         )
     }
@@ -211,7 +216,10 @@ final class HTTPRuleTests: XCTestCase {
         )
         XCTAssertEqual(actions.count, 6)
         XCTAssertEqual(actions[0], .reply(HTTPReply(status: 200, body: .empty)))
-        XCTAssertEqual(actions[1], .reply(HTTPReply(status: 200, contentType: "text/html", body: .payload(Array("Ok".utf8)))))
+        XCTAssertEqual(
+            actions[1],
+            .reply(HTTPReply(status: 200, contentType: "text/html", body: .payload(Array("Ok".utf8))))
+        )
         XCTAssertEqual(
             actions[2],
             .reply(HTTPReply(status: 200, contentType: "text/html", body: .payload(Array("<p>hi</p>\n".utf8))))
@@ -378,7 +386,11 @@ final class HTTPRuleTests: XCTestCase {
                 .header(.set(name: "Strict-Transport-Security", value: LogFormat(literal: "max-age=31536000"))),
                 .header(.delete(name: "Server", method: .exact)),
                 .header(
-                    .replaceHeader(name: "Location", regex: "^http://(.*)$", replacement: LogFormat(literal: "https://\\1"))
+                    .replaceHeader(
+                        name: "Location",
+                        regex: "^http://(.*)$",
+                        replacement: LogFormat(literal: "https://\\1")
+                    )
                 ),
                 .deny(HTTPReply(status: 502, body: .defaultErrorFile)),
                 .deny(
@@ -480,10 +492,15 @@ final class HTTPRuleTests: XCTestCase {
         let bytes = Array("HTTP/1.0 500 Oops\r\n\r\n".utf8)
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = parse(inHTTPFrontend("errorfile 500 \(path)", "errorfile 502 /nonexistent/x.http"), environment: environment)
+        let result = parse(
+            inHTTPFrontend("errorfile 500 \(path)", "errorfile 502 /nonexistent/x.http"),
+            environment: environment
+        )
         XCTAssertEqual(
             result.diagnostics.map(\.rendered),
-            ["[ALERT] parsing [t.cfg:12] : 'errorfile 502' : cannot read '/nonexistent/x.http' (No such file or directory)"]
+            [
+                "[ALERT] parsing [t.cfg:12] : 'errorfile 502' : cannot read '/nonexistent/x.http' (No such file or directory)"
+            ]
         )
         let ok = parse(inHTTPFrontend("errorfile 500 \(path)"), environment: environment)
         XCTAssertEqual(ok.configuration?.frontends.first?.errorFiles.first?.response, bytes)

@@ -176,7 +176,9 @@ final class TLSTests: XCTestCase {
     func testGlobal_crtBase_relativePathMissing_isAlert() {
         assertDiagnostics(
             withGlobal(["crt-base /etc/ssl/private"], frontend: ["bind :443 ssl crt other.pem"]),
-            ["[ALERT] parsing [t.cfg:10] : 'bind :443' : 'crt' : cannot use '/etc/ssl/private/other.pem' (No such file or directory)"]
+            [
+                "[ALERT] parsing [t.cfg:10] : 'bind :443' : 'crt' : cannot use '/etc/ssl/private/other.pem' (No such file or directory)"
+            ]
         )
     }
 
@@ -326,7 +328,10 @@ final class TLSTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:13] : 'bind :445' : 'crt' : cannot use '/dev/null' (not a regular file)",
             ]
         )
-        let ok = parse(inHTTPFrontend("bind :443 ssl crt \(directory)/site.pem crt \(directory)"), environment: environment)
+        let ok = parse(
+            inHTTPFrontend("bind :443 ssl crt \(directory)/site.pem crt \(directory)"),
+            environment: environment
+        )
         XCTAssertEqual(
             ok.configuration?.frontends.first?.binds.last?.tls?.certificates.map(\.isDirectory),
             [false, true]

@@ -30,8 +30,10 @@ public enum FetchSource: Sendable, Equatable {
     /// The client-side TLS session (L5): `ssl_fc`, `ssl_fc_sni`, `ssl_fc_protocol`, `ssl_fc_alpn`, `ssl_fc_has_sni`,
     /// `ssl_c_used`, `ssl_c_verify`. False/empty on a plain connection.
     case tls
-    /// The raw bytes of the request buffer (L6), for `tcp-request content` inspection: `req.ssl_sni`,
-    /// `req.ssl_hello_type`, `req.len`, `wait_end`.
+    /// The raw bytes of the request buffer (L6), for `tcp-request content` inspection in mode tcp: `req.ssl_sni`,
+    /// `req.ssl_hello_type`, `req.len`, and `wait_end` (true once `tcp-request inspect-delay` expired). In a mode
+    /// http proxy they never match (HAProxy's "L6 sample fetches ignored on HTTP proxies"; the load warns), except
+    /// `wait_end`.
     case content
     /// The HTTP request (needs `mode http`): `path`, `url`, `base`, `query`, `url_param`, `method`, `req.ver`,
     /// `req.proto_http`, `req.hdr`, `req.hdr_cnt`, `req.hdr_val`.

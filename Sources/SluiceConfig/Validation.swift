@@ -190,6 +190,7 @@ enum Validation {
         for (stage, condition, location) in rules {
             guard let condition else { continue }
             var reported = false
+            var reportedL6 = false
             for term in condition.alternatives.joined() where config.acls.indices.contains(term.aclIndex) {
                 let acl = config.acls[term.aclIndex]
                 let what = acl.name.map { "ACL '\($0)'" } ?? "anonymous ACL"
@@ -206,6 +207,18 @@ enum Validation {
                         reported = true
                     }
                     continue
+                }
+                // HAProxy: raw-buffer fetches never match in mode http (the buffer holds parsed HTTP); wait_end is
+                // time-based and still works.
+                if config.mode == .http && !reportedL6,
+                    let raw = acl.tests.first(where: { $0.fetch.source == .content && $0.fetch.name != "wait_end" })
+                {
+                    context.sink.warning(
+                        "\(proxy.displayName): L6 sample fetches ignored on HTTP proxies (fetch '\(raw.fetch.name)'"
+                            + " in '\(stage.keyword)')",
+                        at: location
+                    )
+                    reportedL6 = true
                 }
                 let unusable = acl.tests.filter { test in
                     guard let source = test.fetch.source else { return false }

@@ -76,7 +76,7 @@ final class FetchTests: XCTestCase {
                 "tcp-request content accept if { req_ssl_hello_type 1 }",
                 "use_backend be if { req_ssl_sni -i a.example.com }",
                 "use_backend be if { req.ssl_sni -m end .example.org } !{ ssl_fc }",
-                "tcp-request content reject if { req.len lt 5 } WAIT_END",
+                "tcp-request content reject if { req.len lt 5 } WAIT_END || REQ_CONTENT",
                 "use_backend be if { ssl_c_used } { ssl_c_verify 0 } { ssl_fc_protocol TLSv1.3 } { ssl_fc_alpn h2 }"
             )
         let fe = assertValid(text)?.frontends.first
@@ -84,13 +84,16 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(
             names,
             [
-                "req.ssl_hello_type", "req.ssl_sni", "req.ssl_sni", "ssl_fc", "req.len", "wait_end", "ssl_c_used",
+                "req.ssl_hello_type", "req.ssl_sni", "req.ssl_sni", "ssl_fc", "req.len", "wait_end", "req.len",
+                "ssl_c_used",
                 "ssl_c_verify", "ssl_fc_protocol", "ssl_fc_alpn",
             ]
         )
         XCTAssertEqual(fe?.acls[0].tests[0].method, .integer)
         XCTAssertEqual(fe?.acls[2].tests[0].method, .suffix)
         XCTAssertEqual(fe?.acls[3].tests[0].method, .boolean)
+        XCTAssertEqual(fe?.acls[6].name, "REQ_CONTENT")
+        XCTAssertEqual(fe?.acls[6].tests[0].patterns, ["gt 0"])
     }
 
     func testFetch_sources_sayWhereTheyCanBeUsed() {
@@ -213,13 +216,13 @@ final class FetchTests: XCTestCase {
     func testPredefinedACLs_http_areMaterialized() {
         let fe = httpFrontend(
             "http-request deny if METH_TRACE || HTTP_1.0 HTTP_URL_ABS",
-            "http-request deny if HTTP_CONTENT !HTTP_URL_SLASH || HTTP HTTP_1.1 METH_CONNECT REQ_CONTENT"
+            "http-request deny if HTTP_CONTENT !HTTP_URL_SLASH || HTTP HTTP_1.1 METH_CONNECT"
         )
         XCTAssertEqual(
             fe?.acls.map(\.name),
             [
                 "METH_TRACE", "HTTP_1.0", "HTTP_URL_ABS", "HTTP_CONTENT", "HTTP_URL_SLASH", "HTTP", "HTTP_1.1",
-                "METH_CONNECT", "REQ_CONTENT",
+                "METH_CONNECT",
             ]
         )
         let tests = fe?.acls.map { $0.tests[0] } ?? []
@@ -232,7 +235,6 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(tests[3].patterns, ["gt 0"])
         XCTAssertEqual(tests[4].method, .prefix)
         XCTAssertEqual(tests[5].fetch, SampleFetch(name: "req.proto_http"))
-        XCTAssertEqual(tests[8].fetch, SampleFetch(name: "req.len"))
     }
 
     func testHTTPFetch_inTCPFrontend_isAlert() {
@@ -269,6 +271,7 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(
             result.diagnostics.map(\.rendered),
             [
+                "[WARNING] parsing [t.cfg:11] : frontend 'fe': L6 sample fetches ignored on HTTP proxies (fetch 'req.ssl_sni' in 'tcp-request connection')",
                 "[WARNING] parsing [t.cfg:11] : anonymous ACL will never match in 'tcp-request connection': fetch 'req.ssl_sni' is not available there",
                 "[WARNING] parsing [t.cfg:12] : anonymous ACL will never match in 'http-response': fetch 'path' is not available there",
                 "[WARNING] parsing [t.cfg:14] : ACL 'ok' will never match in 'use_backend': fetch 'status' is not available there",
@@ -276,5 +279,19 @@ final class FetchTests: XCTestCase {
             ]
         )
         XCTAssertNotNil(result.configuration)
+    }
+
+    func testContentFetch_inHTTPMode_isWarning() {
+        assertDiagnostics(
+            inHTTPFrontend(
+                "tcp-request content reject if { req.ssl_sni x }",
+                "http-request deny if REQ_CONTENT",
+                "tcp-request content reject if WAIT_END"
+            ),
+            [
+                "[WARNING] parsing [t.cfg:11] : frontend 'fe': L6 sample fetches ignored on HTTP proxies (fetch 'req.ssl_sni' in 'tcp-request content')",
+                "[WARNING] parsing [t.cfg:12] : frontend 'fe': L6 sample fetches ignored on HTTP proxies (fetch 'req.len' in 'http-request')",
+            ]
+        )
     }
 }

@@ -491,10 +491,9 @@ public struct ProxyConfig: Sendable {
     public var httpLog = false
     /// `option dontlognull`: connections that carried no request data are not logged.
     public var dontLogNull = false
-    /// `option log-health-checks`: every health-check status change of a server is logged, not only up/down.
-    public var logsHealthChecks = false
 
-    // HTTP (mode http; the parser drops these from a mode tcp proxy with HAProxy's warning)
+    // HTTP (used in mode http; in a mode tcp proxy the second pass empties forwardFor, the rule lists and stats
+    // with HAProxy's warnings, and the other settings have no effect)
     /// `option http-keep-alive|http-server-close|httpclose`.
     public var httpConnectionMode = HTTPConnectionMode.keepAlive
     /// `option forwardfor`; nil = no header added.
@@ -517,6 +516,8 @@ public struct ProxyConfig: Sendable {
     public var redispatch = false
     /// `http-reuse`.
     public var httpReuse = HTTPReuse.safe
+    /// `option log-health-checks`: every health-check status change of a server is logged, not only up/down.
+    public var logsHealthChecks = false
     /// `option httpchk` (with `http-check send|expect`); nil = checks only connect (TCP), or TLS with `check-ssl`.
     public var httpCheck: HTTPCheck?
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConditionParser: `if|unless <terms>` into a Condition: named ACLs, HAProxy's predefined ACLs (TRUE, FALSE,
-// LOCALHOST), anonymous `{ fetch ... }` ACLs, `!`, `||`/`or`, implicit AND. Anonymous and predefined ACLs are added
-// to the proxy's `acls` so every term is an index. An ACL must be declared above its first use, as in HAProxy.
+// LOCALHOST, HTTP, METH_GET, ...), anonymous `{ fetch ... }` ACLs, `!`, `||`/`or`, implicit AND. Anonymous and
+// predefined ACLs are added to the proxy's `acls` so every term is an index. An ACL must be declared above its
+// first use, as in HAProxy.
 
 /// Parser for rule conditions.
 enum ConditionParser {
@@ -11,36 +12,39 @@ enum ConditionParser {
         var message: String?
     }
 
-    /// Predefined ACLs sluice evaluates, by name: the test they stand for.
-    static func predefinedTest(_ name: String, location: SourceLocation) -> ACLTest? {
-        switch name {
-        case "TRUE":
-            return ACLTest(
-                fetch: SampleFetch(name: "always_true"),
-                method: .boolean,
-                ignoreCase: false,
-                patterns: [],
-                location: location
-            )
-        case "FALSE":
-            return ACLTest(
-                fetch: SampleFetch(name: "always_false"),
-                method: .boolean,
-                ignoreCase: false,
-                patterns: [],
-                location: location
-            )
-        case "LOCALHOST":
-            return ACLTest(
-                fetch: SampleFetch(name: "src"),
-                method: .ip,
-                ignoreCase: false,
-                patterns: ["127.0.0.1/8", "::1"],
-                location: location
-            )
-        default:
-            return nil
+    /// Predefined ACLs sluice evaluates (HAProxy's list, configuration.txt §7.4, except RDP_COOKIE): name ->
+    /// fetch, method and patterns.
+    static let predefined: [String: (fetch: SampleFetch, method: MatchMethod, patterns: [String])] = {
+        var table: [String: (fetch: SampleFetch, method: MatchMethod, patterns: [String])] = [
+            "TRUE": (SampleFetch(name: "always_true"), .boolean, []),
+            "FALSE": (SampleFetch(name: "always_false"), .boolean, []),
+            "LOCALHOST": (SampleFetch(name: "src"), .ip, ["127.0.0.1/8", "::1"]),
+            "HTTP": (SampleFetch(name: "req.proto_http"), .boolean, []),
+            "HTTP_1.0": (SampleFetch(name: "req.ver"), .exact, ["1.0"]),
+            "HTTP_1.1": (SampleFetch(name: "req.ver"), .exact, ["1.1"]),
+            "HTTP_CONTENT": (SampleFetch(name: "req.hdr_val", argument: "content-length"), .integer, ["gt 0"]),
+            "HTTP_URL_ABS": (SampleFetch(name: "url"), .regex, ["^[^/:]*://"]),
+            "HTTP_URL_SLASH": (SampleFetch(name: "url"), .prefix, ["/"]),
+            "HTTP_URL_STAR": (SampleFetch(name: "url"), .exact, ["*"]),
+            "REQ_CONTENT": (SampleFetch(name: "req.len"), .integer, ["gt 0"]),
+            "WAIT_END": (SampleFetch(name: "wait_end"), .boolean, []),
+        ]
+        for method in ["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE"] {
+            table["METH_\(method)"] = (SampleFetch(name: "method"), .exact, [method])
         }
+        return table
+    }()
+
+    /// The test predefined ACL `name` stands for, nil when sluice does not have it.
+    static func predefinedTest(_ name: String, location: SourceLocation) -> ACLTest? {
+        guard let entry = predefined[name] else { return nil }
+        return ACLTest(
+            fetch: entry.fetch,
+            method: entry.method,
+            ignoreCase: false,
+            patterns: entry.patterns,
+            location: location
+        )
     }
 
     /// Parses `words` where `words.first` is `if` or `unless` and the condition runs to the end of the line.
@@ -130,7 +134,7 @@ enum ConditionParser {
             } else if HAProxyKeywords.predefinedACLs.contains(word) {
                 return .failure(Failure(message: "predefined ACL '\(word)' is not supported by sluice"))
             } else {
-                let known = draft.aclIndexByName.keys.sorted() + ["TRUE", "FALSE", "LOCALHOST"]
+                let known = draft.aclIndexByName.keys.sorted() + predefined.keys.sorted()
                 return .failure(
                     Failure(message: "no such ACL: '\(word)'" + KeywordSuggestion.suffix(for: word, among: known))
                 )

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConfigEnvironment: everything a load asks the outside world: environment variables (`"${VAR}"`), host name
-// resolution (`server s db:5432`), user and group ids (`user haproxy`). Injectable so tests are deterministic;
-// `.process` is the real thing (getenv, getaddrinfo, getpwnam_r, getgrnam_r). Blocking; called only while loading.
+// resolution (`server s db:5432`), user and group ids (`user haproxy`), and the files the configuration names
+// (`crt`, `ca-file`, `errorfile`, `-f` pattern files). Injectable so tests are deterministic; `.process` is the real
+// thing (getenv, getaddrinfo, getpwnam_r, getgrnam_r, stat/open/read). Blocking; called only while loading.
 
 #if canImport(Glibc)
 import Glibc
@@ -19,32 +20,52 @@ public struct ConfigEnvironment: Sendable {
     public var userID: @Sendable (_ name: String) -> UInt32?
     /// Returns the gid of a group name, nil when there is no such group.
     public var groupID: @Sendable (_ name: String) -> UInt32?
+    /// Says whether a path names a readable regular file or a readable directory (`crt` takes either), or why not.
+    public var fileKind: @Sendable (_ path: String) -> Result<FileKind, FileAccessError>
+    /// Reads a whole file (`errorfile`, `http-request return file`, ACL `-f` pattern files).
+    public var readFile: @Sendable (_ path: String) -> Result<[UInt8], FileAccessError>
 
-    /// Builds an environment from closures (each defaults to "not found").
+    /// Builds an environment from closures (each defaults to "not found"; files to "No such file or directory").
     public init(
         variable: @escaping @Sendable (String) -> String? = { _ in nil },
         resolveHost: @escaping @Sendable (String) -> NetworkAddress? = { _ in nil },
         userID: @escaping @Sendable (String) -> UInt32? = { _ in nil },
-        groupID: @escaping @Sendable (String) -> UInt32? = { _ in nil }
+        groupID: @escaping @Sendable (String) -> UInt32? = { _ in nil },
+        fileKind: @escaping @Sendable (String) -> Result<FileKind, FileAccessError> = { _ in .failure(.notFound) },
+        readFile: @escaping @Sendable (String) -> Result<[UInt8], FileAccessError> = { _ in .failure(.notFound) }
     ) {
         self.variable = variable
         self.resolveHost = resolveHost
         self.userID = userID
         self.groupID = groupID
+        self.fileKind = fileKind
+        self.readFile = readFile
     }
 
-    /// Builds a fixed environment for tests: `hosts` maps a name to an address (its port is ignored).
+    /// Builds a fixed environment for tests: `hosts` maps a name to an address (its port is ignored); `files` maps a
+    /// path to its contents and `directories` lists readable directories; every other path does not exist.
     public init(
         variables: [String: String],
         hosts: [String: NetworkAddress] = [:],
         users: [String: UInt32] = [:],
-        groups: [String: UInt32] = [:]
+        groups: [String: UInt32] = [:],
+        files: [String: String] = [:],
+        directories: Set<String> = []
     ) {
         self.init(
             variable: { variables[$0] },
             resolveHost: { hosts[$0] },
             userID: { users[$0] },
-            groupID: { groups[$0] }
+            groupID: { groups[$0] },
+            fileKind: { path in
+                if directories.contains(path) { return .success(.directory) }
+                return files[path] == nil ? .failure(.notFound) : .success(.file)
+            },
+            readFile: { path in
+                if directories.contains(path) { return .failure(FileAccessError(reason: "Is a directory")) }
+                guard let text = files[path] else { return .failure(.notFound) }
+                return .success(Array(text.utf8))
+            }
         )
     }
 
@@ -58,9 +79,30 @@ public struct ConfigEnvironment: Sendable {
             },
             resolveHost: { ProcessLookup.resolve($0) },
             userID: { ProcessLookup.userID($0) },
-            groupID: { ProcessLookup.groupID($0) }
+            groupID: { ProcessLookup.groupID($0) },
+            fileKind: { FileReader.accessibleKind(of: $0) },
+            readFile: { FileReader.contents(of: $0) }
         )
     }
+}
+
+/// What a path named in the configuration is.
+public enum FileKind: Sendable, Equatable {
+    case file
+    case directory
+}
+
+/// Why a file named in the configuration could not be used: the system's reason (strerror text).
+public struct FileAccessError: Error, Sendable, Equatable {
+    public var reason: String
+
+    /// Wraps a reason such as "Permission denied".
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    /// ENOENT's text.
+    public static let notFound = FileAccessError(reason: "No such file or directory")
 }
 
 /// The libc lookups behind `ConfigEnvironment.process`.

@@ -101,12 +101,27 @@ enum FileReader {
         return .success((info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file)
     }
 
-    /// Reads a whole file.
+    /// Reads a whole configuration file.
     static func read(_ path: String) -> Result<[UInt8], FileError> {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            return .failure(FileError(message: "Could not open configuration file \(path) : \(errorText(errno))"))
+        switch readBytes(path) {
+        case .success(let bytes): return .success(bytes)
+        case .failure(.open(let code)):
+            return .failure(FileError(message: "Could not open configuration file \(path) : \(errorText(code))"))
+        case .failure(.read(let code)):
+            return .failure(FileError(message: "Could not read configuration file \(path) : \(errorText(code))"))
         }
+    }
+
+    /// Which step of reading a file failed, with its errno.
+    enum ReadFailure: Error {
+        case open(Int32)
+        case read(Int32)
+    }
+
+    /// open/read/close of a whole file; the errno of the step that failed.
+    static func readBytes(_ path: String) -> Result<[UInt8], ReadFailure> {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(.open(errno)) }
         defer { _ = Glibc.close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -119,8 +134,37 @@ enum FileReader {
             } else {
                 let error = errno
                 if error == EINTR { continue }
-                return .failure(FileError(message: "Could not read configuration file \(path) : \(errorText(error))"))
+                return .failure(.read(error))
             }
+        }
+    }
+
+    /// A file named inside the configuration (errorfile, pattern file): its bytes, or the system's reason.
+    static func contents(of path: String) -> Result<[UInt8], FileAccessError> {
+        switch readBytes(path) {
+        case .success(let bytes): return .success(bytes)
+        case .failure(.open(let code)), .failure(.read(let code)):
+            return .failure(FileAccessError(reason: errorText(code)))
+        }
+    }
+
+    /// stat()s `path` and checks that it can be opened for reading (opendir for a directory); the system's reason
+    /// otherwise. Neither a file nor a directory (a socket, a device) is refused as "not a regular file".
+    static func accessibleKind(of path: String) -> Result<FileKind, FileAccessError> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(FileAccessError(reason: errorText(errno))) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            guard let dir = opendir(path) else { return .failure(FileAccessError(reason: errorText(errno))) }
+            closedir(dir)
+            return .success(.directory)
+        case S_IFREG:
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return .failure(FileAccessError(reason: errorText(errno))) }
+            _ = Glibc.close(fd)
+            return .success(.file)
+        default:
+            return .failure(FileAccessError(reason: "not a regular file"))
         }
     }
 

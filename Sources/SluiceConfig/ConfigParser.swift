@@ -93,6 +93,8 @@ struct ConfigParser {
             break
         case .global:
             GlobalSection.parse(line, draft: &global, context: &context)
+            // Bind and server lines below take crt-base, ca-base and the ssl-default-* values from here.
+            context.globalTLS = global.settings.tls
         case .defaults(let index):
             ProxySection.parse(line, draft: &defaults[index], context: &context)
         case .proxy(let index):
@@ -239,6 +241,10 @@ struct ConfigParser {
         draft.config.httpLog = source.httpLog
         draft.config.dontLogNull = source.dontLogNull
         draft.config.inspectDelayMs = source.inspectDelayMs
+        draft.config.httpConnectionMode = source.httpConnectionMode
+        draft.config.forwardFor = source.forwardFor
+        draft.config.errorFiles = source.errorFiles
+        draft.config.stats = source.stats
         if draft.config.capabilities.contains(.frontend) {
             draft.config.maxconn = source.maxconn
             draft.config.defaultBackend = source.defaultBackend
@@ -249,6 +255,12 @@ struct ConfigParser {
             draft.config.hashType = source.hashType
             draft.config.retries = source.retries
             draft.config.redispatch = source.redispatch
+            draft.config.httpReuse = source.httpReuse
+            draft.config.httpCheck = source.httpCheck
+            draft.config.logsHealthChecks = source.logsHealthChecks
+            draft.httpCheckSend = parent.httpCheckSend
+            draft.httpCheckExpect = parent.httpCheckExpect
+            draft.httpCheckLocation = parent.httpCheckLocation
             draft.defaultServer = parent.defaultServer
         }
     }
@@ -257,6 +269,9 @@ struct ConfigParser {
     /// configuration when no alert was raised, and every diagnostic in file order.
     mutating func finish() -> ConfigLoadResult {
         GlobalSection.validate(global, context: &context)
+        for index in proxies.indices {
+            Validation.resolve(&proxies[index], global: global.settings, context: &context)
+        }
         Validation.check(proxies: proxies, context: &context)
         let diagnostics = context.sink.sorted
         guard !context.sink.hasAlert else {

@@ -123,6 +123,71 @@ enum GlobalSection {
                 context.warning("'nbthread \(number)' ignored by sluice: sluice runs one thread", line)
             }
         },
+        "stats": { line, draft, context in
+            StatsParser.parseGlobalStats(line, draft: &draft, context: &context)
+        },
+        "ca-base": { line, draft, context in
+            guard once("ca-base", line, &draft, &context),
+                let path = context.singleArgument(line, what: "a directory")
+            else { return }
+            draft.settings.tls.caBase = path
+        },
+        "crt-base": { line, draft, context in
+            guard once("crt-base", line, &draft, &context),
+                let path = context.singleArgument(line, what: "a directory")
+            else { return }
+            draft.settings.tls.crtBase = path
+        },
+        "ssl-default-bind-ciphers": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "a cipher list") else { return }
+            draft.settings.tls.bindDefaults.ciphers = value
+        },
+        "ssl-default-bind-ciphersuites": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "a TLS 1.3 cipher suite list") else { return }
+            draft.settings.tls.bindDefaults.cipherSuites = value
+        },
+        "ssl-default-bind-curves": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "a curve list") else { return }
+            draft.settings.tls.bindDefaults.curves = value
+        },
+        "ssl-default-bind-options": { line, draft, context in
+            TLSOptions.parseDefaultOptions(
+                line,
+                isBindSide: true,
+                into: &draft.settings.tls.bindDefaults,
+                context: &context
+            )
+        },
+        "ssl-default-server-ciphers": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "a cipher list") else { return }
+            draft.settings.tls.serverDefaults.ciphers = value
+        },
+        "ssl-default-server-ciphersuites": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "a TLS 1.3 cipher suite list") else { return }
+            draft.settings.tls.serverDefaults.cipherSuites = value
+        },
+        "ssl-default-server-options": { line, draft, context in
+            TLSOptions.parseDefaultOptions(
+                line,
+                isBindSide: false,
+                into: &draft.settings.tls.serverDefaults,
+                context: &context
+            )
+        },
+        "ssl-server-verify": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "'none' or 'required'") else { return }
+            guard let verify = ServerCertificateVerify(rawValue: value) else {
+                context.alert("'ssl-server-verify' expects 'none' or 'required', got '\(value)'", line)
+                return
+            }
+            draft.settings.tls.serverVerify = verify
+        },
+        "tune.ssl.cachesize": { line, draft, context in
+            guard let value = context.singleArgument(line, what: "an integer argument"),
+                let number = context.integer(value, in: 0...Units.maxValue, keyword: "tune.ssl.cachesize", line)
+            else { return }
+            draft.settings.tls.sessionCacheSize = number
+        },
         "nbproc": { line, draft, context in
             guard let value = context.singleArgument(line, what: "an integer argument") else { return }
             if value == "1" {

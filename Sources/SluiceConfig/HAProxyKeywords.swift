@@ -131,6 +131,41 @@ enum HAProxyKeywords {
         "use-service",
     ]
 
+    /// `http-request <action>` (actions that take `(args)` listed without them; `track-sc*`, `sc-*` by prefix).
+    static let httpRequestActions: Set<String> = [
+        "add-acl", "add-header", "allow", "auth", "cache-use", "capture", "del-acl", "del-header", "del-map", "deny",
+        "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri", "ot-group", "redirect", "reject",
+        "replace-header", "replace-path", "replace-pathq", "replace-uri", "replace-value", "return", "sc-inc-gpc",
+        "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group", "set-dst", "set-dst-port",
+        "set-header", "set-log-level", "set-map", "set-mark", "set-method", "set-nice", "set-path", "set-pathq",
+        "set-priority-class", "set-priority-offset", "set-query", "set-src", "set-src-port", "set-timeout", "set-tos",
+        "set-uri", "set-var", "set-var-fmt", "silent-drop", "strict-mode", "tarpit", "track-sc0", "track-sc1",
+        "track-sc2", "unset-var", "use-service", "wait-for-body", "wait-for-handshake",
+    ]
+
+    /// `http-response <action>`.
+    static let httpResponseActions: Set<String> = [
+        "add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header", "del-map", "deny",
+        "ot-group", "redirect", "replace-header", "replace-value", "return", "sc-inc-gpc", "sc-inc-gpc0",
+        "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group", "set-header", "set-log-level", "set-map",
+        "set-mark", "set-nice", "set-status", "set-tos", "set-var", "set-var-fmt", "silent-drop", "strict-mode",
+        "track-sc0", "track-sc1", "track-sc2", "unset-var", "wait-for-body",
+    ]
+
+    /// `stats <keyword>` in proxy sections.
+    static let statsProxyKeywords: Set<String> = [
+        "admin", "auth", "bind-process", "enable", "hide-version", "http-request", "realm", "refresh", "scope",
+        "show-desc", "show-legends", "show-modules", "show-node", "uri",
+    ]
+
+    /// `stats <keyword>` in the global section.
+    static let statsGlobalKeywords: Set<String> = ["bind-process", "maxconn", "socket", "timeout"]
+
+    /// `http-check <keyword>`.
+    static let httpCheckKeywords: Set<String> = [
+        "comment", "connect", "disable-on-404", "expect", "send", "send-state", "set-var", "set-var-fmt", "unset-var",
+    ]
+
     /// `bind` options and how many arguments each takes.
     static let bindOptions: [String: Int] = [
         "accept-netscaler-cip": 1, "accept-proxy": 0, "allow-0rtt": 0, "alpn": 1, "backlog": 1, "ca-file": 1,

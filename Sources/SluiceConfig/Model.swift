@@ -58,6 +58,12 @@ public struct GlobalSettings: Sendable {
     /// `hard-stop-after`: bound on a soft stop, in ms. nil = unbounded.
     public var hardStopAfterMs: Int?
     public var tune = TuneSettings()
+    /// `ssl-default-*`, `tune.ssl.cachesize`, `ssl-server-verify`, `crt-base`, `ca-base`.
+    public var tls = GlobalTLSSettings()
+    /// `stats socket` lines, in order.
+    public var statsSockets: [StatsSocket] = []
+    /// `stats timeout`: idle timeout of an admin-socket connection. Default 10 s.
+    public var statsTimeoutMs = 10000
 
     public init() {}
 }
@@ -201,8 +207,13 @@ public struct BindConfig: Sendable, Equatable {
     public var name: String?
     /// `backlog`; nil = the frontend's maxconn (HAProxy's default), bounded by the kernel.
     public var backlog: Int?
-    /// `accept-proxy` (PROXY protocol; parsed, enforced when implemented).
+    /// `accept-proxy`: every connection starts with a PROXY protocol header (v1 or v2), which gives the client and
+    /// destination addresses.
     public var acceptProxy = false
+    /// `ssl` and its options; nil = plain TCP.
+    public var tls: BindTLS?
+    /// `v6only` (true) / `v4v6` (false): IPV6_V6ONLY on IPv6 sockets; nil = the system's default.
+    public var ipv6Only: Bool?
     public var location: SourceLocation
 
     public init(addresses: [BindAddress], location: SourceLocation) {
@@ -302,30 +313,59 @@ public enum MatchMethod: String, Sendable, Equatable {
     case found
     case integer = "int"
     case boolean = "bool"
+    /// `-m len`: the sample's length in bytes compared with integer patterns (ranges and operators allowed).
+    case length = "len"
+    /// `-m dir`: a pattern equal to one `/`-delimited segment of the sample.
+    case directory = "dir"
 }
 
-/// A sample fetch (`src`, `hdr(host)`, ...). `name` is the canonical fetch name, `argument` its parenthesised
-/// argument if any (e.g. the header name).
+/// A sample fetch (`src`, `hdr(host)`, ...). `name` is the canonical fetch name (aliases such as `req_ssl_sni` and
+/// ACL keywords such as `path_beg` are resolved: see `ACLParser.supportedFetches`), `argument` its first
+/// parenthesised argument if any (e.g. the header name), `arguments` all of them (`hdr(host,-1)`: `["host", "-1"]`).
 public struct SampleFetch: Sendable, Equatable {
     public var name: String
     public var argument: String?
+    /// Every argument, in order; `argument` is the first one.
+    public var arguments: [String]
 
+    /// A fetch with at most one argument.
     public init(name: String, argument: String? = nil) {
         self.name = name
         self.argument = argument
+        self.arguments = argument.map { [$0] } ?? []
+    }
+
+    /// A fetch with any number of arguments.
+    public init(name: String, arguments: [String]) {
+        self.name = name
+        self.argument = arguments.first
+        self.arguments = arguments
     }
 }
 
-/// One test of an ACL: a fetch, a match method, flags and patterns (any pattern matching makes the test true).
+/// One test of an ACL: a fetch, its converters, a match method, flags and patterns (any pattern matching makes the
+/// test true). Patterns are text as written (`-f` files already read into them, one per non-empty, non-comment
+/// line); IP patterns are normalized (`a.b.c.d/len`, host names resolved), regexes were compiled once at load
+/// (POSIX extended syntax; the runtime compiles its own, with REG_ICASE when `ignoreCase`).
 public struct ACLTest: Sendable, Equatable {
     public var fetch: SampleFetch
+    /// Applied to the fetched sample, in order, before matching (`hdr(host),lower`).
+    public var converters: [SampleConverter]
     public var method: MatchMethod
     public var ignoreCase: Bool
     public var patterns: [String]
     public var location: SourceLocation
 
-    public init(fetch: SampleFetch, method: MatchMethod, ignoreCase: Bool, patterns: [String], location: SourceLocation) {
+    public init(
+        fetch: SampleFetch,
+        converters: [SampleConverter] = [],
+        method: MatchMethod,
+        ignoreCase: Bool,
+        patterns: [String],
+        location: SourceLocation
+    ) {
         self.fetch = fetch
+        self.converters = converters
         self.method = method
         self.ignoreCase = ignoreCase
         self.patterns = patterns
@@ -390,6 +430,14 @@ public struct ServerOptions: Sendable, Equatable {
     public var maxconn: Int?
     public var isBackup = false
     public var isDisabled = false
+    /// `ssl`: traffic to the server uses TLS with `tls`.
+    public var usesTLS = false
+    /// TLS settings, used when `usesTLS` or `check.usesTLS`.
+    public var tls = ServerTLS()
+    /// `check`, `inter`, `rise`, `fall`, `check-ssl`, `observe`, ...
+    public var check = HealthCheckSettings()
+    /// `send-proxy` / `send-proxy-v2`; nil = no PROXY header.
+    public var proxyProtocol: ProxyProtocolVersion?
 
     public init() {}
 }
@@ -444,6 +492,21 @@ public struct ProxyConfig: Sendable {
     /// `option dontlognull`: connections that carried no request data are not logged.
     public var dontLogNull = false
 
+    // HTTP (used in mode http; in a mode tcp proxy the second pass empties forwardFor, the rule lists and stats
+    // with HAProxy's warnings, and the other settings have no effect)
+    /// `option http-keep-alive|http-server-close|httpclose`.
+    public var httpConnectionMode = HTTPConnectionMode.keepAlive
+    /// `option forwardfor`; nil = no header added.
+    public var forwardFor: ForwardFor?
+    /// `errorfile` lines: at most one per status (the last one wins; the proxy's own lines replace inherited ones).
+    public var errorFiles: [ErrorFile] = []
+    /// `http-request` rules and `redirect` lines, in file order.
+    public var httpRequestRules: [HTTPRequestRule] = []
+    /// `http-response` rules, in file order.
+    public var httpResponseRules: [HTTPResponseRule] = []
+    /// `stats enable|uri|...`; nil = no stats page.
+    public var stats: StatsPage?
+
     // backend side
     public var servers: [ServerConfig] = []
     public var balance = BalanceAlgorithm.roundRobin
@@ -451,6 +514,12 @@ public struct ProxyConfig: Sendable {
     /// `retries`: extra connection attempts after the first fails (default 3).
     public var retries = 3
     public var redispatch = false
+    /// `http-reuse`.
+    public var httpReuse = HTTPReuse.safe
+    /// `option log-health-checks`: every health-check status change of a server is logged, not only up/down.
+    public var logsHealthChecks = false
+    /// `option httpchk` (with `http-check send|expect`); nil = checks only connect (TCP), or TLS with `check-ssl`.
+    public var httpCheck: HTTPCheck?
 
     public init(name: String, capabilities: ProxyCapabilities, location: SourceLocation) {
         self.name = name

@@ -47,6 +47,16 @@ struct ProxyDraft {
     var hasBindLine = false
     /// False when the section header was invalid: the body is still checked, the second pass skips it.
     var isValid = true
+    /// `http-check send` and `http-check expect`, combined with `option httpchk` by the second pass (the lines may
+    /// come in any order, and from the defaults section).
+    var httpCheckSend: HTTPCheckSend?
+    var httpCheckExpect: HTTPCheckExpect?
+    /// The first `http-check` line, for the warning when there is no `option httpchk`.
+    var httpCheckLocation: SourceLocation?
+    /// Which of `http-request`, `http-response` and `redirect` added rules (for HAProxy's warning in mode tcp).
+    var httpRuleKeywords: Set<String> = []
+    /// Whether `httpCheckSend`/`httpCheckExpect` come from this section (not inherited from its defaults).
+    var ownsHTTPCheckRules = (send: false, expect: false)
 
     /// "frontend 'name'" for messages ("defaults section" for an anonymous defaults one).
     var displayName: String {
@@ -55,12 +65,24 @@ struct ProxyDraft {
     }
 }
 
+/// `http-check send [meth <m>] [uri <u>] [ver <v>] [hdr <name> <value>]* [body <string>]`.
+struct HTTPCheckSend {
+    var method: String?
+    var uri: String?
+    var version: String?
+    var headers: [HTTPHeaderField] = []
+    var body: String?
+}
+
 /// Diagnostics sink and environment for the section parsers.
 struct ParseContext {
     var sink = DiagnosticSink()
     let environment: ConfigEnvironment
     /// Name of the current section (HAProxy's `.SECTION` pseudo-variable).
     var sectionName = ""
+    /// The global TLS settings as of the current line (`crt-base`, `ssl-default-bind-*`, ...): bind and server
+    /// lines take them from the global lines above them, as HAProxy does.
+    var globalTLS = GlobalTLSSettings()
 
     /// Starts with no diagnostics.
     init(environment: ConfigEnvironment) {
@@ -116,6 +138,36 @@ struct ParseContext {
         case .success(let ms): return ms
         case .failure(let error):
             alert(Units.timeMessage(error, keyword: keyword, value: value), line)
+            return nil
+        }
+    }
+
+    /// Reads a file named in the configuration; alerts ("<what> : cannot read '<path>' (<reason>)") and returns nil
+    /// when it cannot be read.
+    mutating func readFile(_ path: String, what: String, _ line: ConfigLine) -> [UInt8]? {
+        switch environment.readFile(path) {
+        case .success(let bytes): return bytes
+        case .failure(let error):
+            alert("\(what) : cannot read '\(path)' (\(error.reason))", line)
+            return nil
+        }
+    }
+
+    /// Checks that `path` is a readable file (or, with `allowsDirectory`, a readable directory); alerts ("<what> :
+    /// cannot use '<path>' (<reason>)") and returns nil otherwise.
+    mutating func checkFile(
+        _ path: String,
+        allowsDirectory: Bool = false,
+        what: String,
+        _ line: ConfigLine
+    ) -> FileKind? {
+        switch environment.fileKind(path) {
+        case .success(.directory) where !allowsDirectory:
+            alert("\(what) : cannot use '\(path)' (Is a directory)", line)
+            return nil
+        case .success(let kind): return kind
+        case .failure(let error):
+            alert("\(what) : cannot use '\(path)' (\(error.reason))", line)
             return nil
         }
     }

@@ -34,7 +34,16 @@ enum ProxyRules {
         "tcplog": nil,
         "httplog": .frontend,
         "dontlognull": .frontend,
+        "log-health-checks": .backend,
+        "http-keep-alive": nil,
+        "http-server-close": nil,
+        "httpclose": nil,
+        "forwardfor": nil,
+        "httpchk": .backend,
     ]
+
+    /// Supported options that take arguments (the others take none).
+    private static let optionsWithArguments: Set<String> = ["forwardfor", "httpchk"]
 
     /// `balance` algorithms sluice supports, by name.
     static let balanceAlgorithms: [String: BalanceAlgorithm] = [
@@ -82,7 +91,7 @@ enum ProxyRules {
     }
 
     /// `option <name>` with an optional `no`/`default` prefix (both turn a supported option off: every one of them
-    /// defaults to off).
+    /// defaults to off; for the HTTP connection modes, off means keep-alive).
     static func parseOption(_ p: ProxyLine, draft: inout ProxyDraft, context: inout ParseContext) {
         let words = p.words
         guard words.count >= 2 else {
@@ -103,7 +112,11 @@ enum ProxyRules {
             }
             return
         }
-        if words.count > 2 {
+        if let prefix = p.prefix, words.count > 2 {
+            _ = context.expectNoMoreThan(1, p.line, keyword: "\(prefix) \(keyword)")
+            return
+        }
+        if words.count > 2 && !optionsWithArguments.contains(name) {
             context.alert("'\(keyword) \(words[2])' is not supported by sluice", p.line)
             return
         }
@@ -117,6 +130,24 @@ enum ProxyRules {
         case "redispatch": draft.config.redispatch = enabled
         case "tcplog": draft.config.tcpLog = enabled
         case "dontlognull": draft.config.dontLogNull = enabled
+        case "log-health-checks": draft.config.logsHealthChecks = enabled
+        case "http-keep-alive", "http-server-close", "httpclose":
+            // One mode per proxy; `no option <mode>` goes back to the default, keep-alive (HAProxy's PR_O_HTTP_MODE).
+            draft.config.httpConnectionMode = enabled ? HTTPConnectionMode(rawValue: name)! : .keepAlive
+        case "forwardfor":
+            if enabled {
+                guard let forwardFor = HTTPRules.parseForwardFor(p.line, context: &context) else { return }
+                draft.config.forwardFor = forwardFor
+            } else {
+                draft.config.forwardFor = nil
+            }
+        case "httpchk":
+            if enabled {
+                guard let check = CheckParser.parseOptionHTTPCheck(p.line, context: &context) else { return }
+                draft.config.httpCheck = check
+            } else {
+                draft.config.httpCheck = nil
+            }
         default: draft.config.httpLog = enabled
         }
     }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ProxySection: the keyword table of `defaults`, `frontend`, `backend` and `listen` (where each keyword is allowed,
 // as in HAProxy's keyword matrix, configuration.txt §4.1) and the dispatcher that refuses known-but-unsupported
-// and unknown keywords. Rules (tcp-request, use_backend), options and timeouts live in ProxySection+Rules.swift.
+// and unknown keywords. Rules (tcp-request, use_backend), options and timeouts live in ProxyRules.swift, HTTP rules
+// in HTTPRules.swift, stats in StatsParser.swift, checks in CheckParser.swift.
 
 /// A supported proxy keyword: where it may appear and its parser.
 struct ProxyKeyword: Sendable {
@@ -127,6 +128,30 @@ enum ProxySection {
         },
         "tcp-request": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
             ProxyRules.parseTCPRequest(p.line, draft: &draft, context: &context)
+        },
+        "http-request": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
+            HTTPRules.parseHTTPRequest(p.line, draft: &draft, context: &context)
+        },
+        "http-response": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
+            HTTPRules.parseHTTPResponse(p.line, draft: &draft, context: &context)
+        },
+        "redirect": ProxyKeyword(inDefaults: false, needs: nil) { p, draft, context in
+            HTTPRules.parseRedirectKeyword(p.line, draft: &draft, context: &context)
+        },
+        "errorfile": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
+            HTTPRules.parseErrorFile(p.line, draft: &draft, context: &context)
+        },
+        "http-reuse": ProxyKeyword(inDefaults: true, needs: .backend, isIgnoredWithoutCapability: true) {
+            p,
+            draft,
+            context in
+            HTTPRules.parseHTTPReuse(p.line, draft: &draft, context: &context)
+        },
+        "http-check": ProxyKeyword(inDefaults: true, needs: .backend) { p, draft, context in
+            CheckParser.parseHTTPCheck(p.line, draft: &draft, context: &context)
+        },
+        "stats": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
+            StatsParser.parseProxyStats(p.line, draft: &draft, context: &context)
         },
         "acl": ProxyKeyword(inDefaults: true, needs: nil) { p, draft, context in
             if draft.kind == .defaults {

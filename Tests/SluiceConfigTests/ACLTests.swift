@@ -71,13 +71,13 @@ final class ACLTests: XCTestCase {
         )
     }
 
-    func testACL_httpFetch_isNotSupported() {
+    func testACL_unsupportedFetches_areAlerts() {
         assertDiagnostics(
-            inFrontend("acl a path_beg /api", "acl b hdr(host) -i example.com", "acl c req.ssl_sni -i x"),
+            inFrontend("acl a req.cook(sid) x", "acl b sc0_http_req_rate gt 10", "acl c base32 1"),
             [
-                "[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'path_beg' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:12] : ACL 'b': fetch 'hdr' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:13] : ACL 'c': fetch 'req.ssl_sni' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : ACL 'a': fetch 'req.cook' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:12] : ACL 'b': fetch 'sc0_http_req_rate' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:13] : ACL 'c': fetch 'base32' is not supported by sluice",
             ]
         )
     }
@@ -138,14 +138,14 @@ final class ACLTests: XCTestCase {
     func testACL_flags_unsupportedUnknownAndMethods() {
         assertDiagnostics(
             inFrontend(
-                "acl a src -f /etc/list",
+                "acl a src -n 1.2.3.4",
                 "acl b src -z 1.2.3.4",
                 "acl c src -m beg 1.2",
                 "acl d src -m nope 1",
                 "acl e src -m"
             ),
             [
-                "[ALERT] parsing [t.cfg:11] : ACL 'a': ACL flag '-f' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : ACL 'a': ACL flag '-n' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:12] : ACL 'b': '-z' is not a valid ACL option; use '--' before a pattern that starts with '-'",
                 "[ALERT] parsing [t.cfg:13] : ACL 'c': match method 'beg' with fetch 'src' is not supported by sluice",
                 "[ALERT] parsing [t.cfg:14] : ACL 'd': unknown match method 'nope'",
@@ -210,8 +210,8 @@ final class ACLTests: XCTestCase {
 
     func testCondition_unsupportedPredefinedACL_isAlert() {
         assertDiagnostics(
-            inFrontend("use_backend be if HTTP"),
-            ["[ALERT] parsing [t.cfg:11] : predefined ACL 'HTTP' is not supported by sluice"]
+            inFrontend("use_backend be if RDP_COOKIE"),
+            ["[ALERT] parsing [t.cfg:11] : predefined ACL 'RDP_COOKIE' is not supported by sluice"]
         )
     }
 
@@ -231,8 +231,8 @@ final class ACLTests: XCTestCase {
 
     func testCondition_referenceToFailedACL_isNotReportedTwice() {
         assertDiagnostics(
-            inFrontend("acl api path_beg /api", "use_backend be if api or !api || TRUE"),
-            ["[ALERT] parsing [t.cfg:11] : ACL 'api': fetch 'path_beg' is not supported by sluice"]
+            inFrontend("acl api req.cook(x) /api", "use_backend be if api or !api || TRUE"),
+            ["[ALERT] parsing [t.cfg:11] : ACL 'api': fetch 'req.cook' is not supported by sluice"]
         )
     }
 
@@ -246,7 +246,7 @@ final class ACLTests: XCTestCase {
                 "use_backend be if TRUE ||",
                 "use_backend be if }",
                 "use_backend be if !",
-                "use_backend be if { path /x }"
+                "use_backend be if { req.cook(x) y }"
             ),
             [
                 "[ALERT] parsing [t.cfg:11] : missing condition after 'if'",
@@ -256,7 +256,7 @@ final class ACLTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:15] : '||' without a condition on its right",
                 "[ALERT] parsing [t.cfg:16] : unexpected '}' in condition",
                 "[ALERT] parsing [t.cfg:17] : '!' without a condition after it",
-                "[ALERT] parsing [t.cfg:18] : anonymous ACL: fetch 'path' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:18] : anonymous ACL: fetch 'req.cook' is not supported by sluice",
             ]
         )
     }

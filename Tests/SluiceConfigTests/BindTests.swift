@@ -125,13 +125,13 @@ final class BindTests: XCTestCase {
         )
     }
 
-    func testBind_tlsOptions_eachNotSupported() {
+    func testBind_unsupportedTLSOptions_eachNotSupported() {
         assertDiagnostics(
-            inFrontend("bind :443 ssl crt /etc/cert.pem alpn h2,http/1.1 name tls"),
+            inFrontend("bind :443 ssl crt-list /etc/list strict-sni npn h2 name tls"),
             [
-                "[ALERT] parsing [t.cfg:11] : bind option 'ssl' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:11] : bind option 'crt' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:11] : bind option 'alpn' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : bind option 'crt-list' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : bind option 'strict-sni' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : bind option 'npn' is not supported by sluice",
             ]
         )
     }

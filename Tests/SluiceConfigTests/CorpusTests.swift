@@ -9,7 +9,8 @@ import XCTest
 
 final class CorpusTests: XCTestCase {
     /// The stubbed deployment environment of the corpus checker (tools/check_env_stubbed.py): its variables, every
-    /// host resolvable (like `-dr`), every user and group present.
+    /// host resolvable (like `-dr`), every user and group present, every file the configurations name present (a
+    /// path ending in `/` is a directory; `*.http` files hold a small HTTP response, other files are empty).
     static let corpusEnvironment = ConfigEnvironment(
         variable: { name in
             [
@@ -20,7 +21,11 @@ final class CorpusTests: XCTestCase {
         },
         resolveHost: { _ in .ipv4(address: 0xC000_020A, port: 0) },
         userID: { _ in 1000 },
-        groupID: { _ in 1000 }
+        groupID: { _ in 1000 },
+        fileKind: { path in .success(path.hasSuffix("/") ? .directory : .file) },
+        readFile: { path in
+            .success(path.hasSuffix(".http") ? Array("HTTP/1.0 503 Service Unavailable\r\n\r\nstub\n".utf8) : [])
+        }
     )
 
     static var corpusDirectory: String { testsDirectory + "/Fixtures/corpus" }

@@ -326,12 +326,12 @@ final class GlobalSectionTests: XCTestCase {
 
     func testUnsupportedGlobalKeyword_isOneAlert() {
         assertDiagnostics(
-            inGlobal("ssl-default-bind-ciphers ECDHE", "ca-base /etc/ssl", "crt-base /etc/ssl", "stats socket /run/s"),
+            inGlobal("ssl-engine rdrand", "ssl-dh-param-file /x", "issuers-chain-path /x", "stats maxconn 10"),
             [
-                "[ALERT] parsing [t.cfg:2] : 'ssl-default-bind-ciphers' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:3] : 'ca-base' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:4] : 'crt-base' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:5] : 'stats socket' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:2] : 'ssl-engine' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:3] : 'ssl-dh-param-file' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:4] : 'issuers-chain-path' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:5] : 'stats maxconn' is not supported by sluice",
             ]
         )
     }

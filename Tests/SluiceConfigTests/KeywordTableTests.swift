@@ -35,6 +35,28 @@ final class KeywordTableTests: XCTestCase {
         }
     }
 
+    func testSupportedActionsAndDerivedKeywords_areHAProxyKeywords() {
+        for action in HTTPRules.requestActions {
+            XCTAssertTrue(HAProxyKeywords.httpRequestActions.contains(action), action)
+        }
+        for action in HTTPRules.responseActions {
+            XCTAssertTrue(HAProxyKeywords.httpResponseActions.contains(action), action)
+        }
+        for keyword in ACLParser.derivedKeywords.keys {
+            XCTAssertTrue(HAProxyKeywords.aclKeywords.contains(keyword), keyword)
+        }
+        for (alias, fetch) in ACLParser.fetchAliases {
+            XCTAssertTrue(
+                HAProxyKeywords.sampleFetches.contains(alias) || HAProxyKeywords.aclKeywords.contains(alias),
+                alias
+            )
+            XCTAssertNotNil(ACLParser.supportedFetches[fetch], fetch)
+        }
+        for variable in ["ci", "cp", "fi", "fp", "f", "b", "H", "pid", "HM", "HP", "HQ", "HU", "HV"] {
+            XCTAssertTrue(LogFormatParser.knownVariables.contains(variable), variable)
+        }
+    }
+
     func testTables_containWellKnownKeywords() {
         XCTAssertTrue(HAProxyKeywords.global.contains("ssl-default-bind-ciphers"))
         XCTAssertTrue(HAProxyKeywords.global.contains("lua-load"))

@@ -126,18 +126,18 @@ final class ServerTests: XCTestCase {
     func testServer_optionMissingValue_isAlert() {
         assertDiagnostics(
             inBackend("server s2 10.0.0.1:80 weight"),
-            ["[ALERT] parsing [t.cfg:11] : 'server be/s2' : 'weight' expects an integer argument"]
+            ["[ALERT] parsing [t.cfg:11] : 'server be/s2' : 'weight' expects an argument"]
         )
     }
 
     func testServer_unsupportedOptions_eachOneAlert() {
         assertDiagnostics(
-            inBackend("server s2 10.0.0.1:80 check inter 2s rise 3 send-proxy-v2 weight 5"),
+            inBackend("server s2 10.0.0.1:80 cookie a check slowstart 10s resolvers dns send-proxy-v2-ssl weight 5"),
             [
-                "[ALERT] parsing [t.cfg:11] : server option 'check' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:11] : server option 'inter' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:11] : server option 'rise' is not supported by sluice",
-                "[ALERT] parsing [t.cfg:11] : server option 'send-proxy-v2' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : server option 'cookie' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : server option 'slowstart' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : server option 'resolvers' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : server option 'send-proxy-v2-ssl' is not supported by sluice",
             ]
         )
     }
@@ -151,10 +151,10 @@ final class ServerTests: XCTestCase {
 
     func testServer_badAddressAndBadOption_bothReported() {
         assertDiagnostics(
-            inBackend("server s2 web:80 check"),
+            inBackend("server s2 web:80 slowstart 1s"),
             [
                 "[ALERT] parsing [t.cfg:11] : 'server be/s2' : could not resolve address 'web'",
-                "[ALERT] parsing [t.cfg:11] : server option 'check' is not supported by sluice",
+                "[ALERT] parsing [t.cfg:11] : server option 'slowstart' is not supported by sluice",
             ]
         )
     }
@@ -194,8 +194,8 @@ final class ServerTests: XCTestCase {
 
     func testDefaultServer_unsupportedOption_isAlert() {
         assertDiagnostics(
-            inBackend("default-server check"),
-            ["[ALERT] parsing [t.cfg:11] : server option 'check' is not supported by sluice"]
+            inBackend("default-server init-addr none"),
+            ["[ALERT] parsing [t.cfg:11] : server option 'init-addr' is not supported by sluice"]
         )
     }
 

@@ -14,7 +14,24 @@ let testEnvironment = ConfigEnvironment(
         "localhost": .ipv4(address: 0x7F00_0001, port: 0),
     ],
     users: ["haproxy": 110, "root": 0],
-    groups: ["haproxy": 120, "root": 0]
+    groups: ["haproxy": 120, "root": 0],
+    files: [
+        "/etc/sluice/503.http": "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\n<h1>busy</h1>\n",
+        "/etc/sluice/lf.http": "HTTP/1.1 403 Forbidden\nContent-Length: 0\n\n",
+        "/etc/sluice/bad.http": "<h1>not a response</h1>\n",
+        "/etc/sluice/body.html": "<p>hi</p>\n",
+        "/etc/sluice/empty": "",
+        "/etc/sluice/blocked.lst": "# blocked networks\n10.1.0.0/16\n\n  192.168.7.7  \n",
+        "/etc/sluice/paths.lst": "/admin\n/private\n",
+        "/etc/sluice/bad-ips.lst": "10.0.0.1\nnot-an-ip\n",
+        "/etc/ssl/site.pem": "PEM",
+        "/etc/ssl/other.pem": "PEM",
+        "/etc/ssl/ca.pem": "PEM",
+        "/etc/ssl/private/site.pem": "PEM",
+        "/etc/ssl/certs/ca.pem": "PEM",
+        "/etc/ssl/client.pem": "PEM",
+    ],
+    directories: ["/etc/ssl/sites", "/etc/ssl/private", "/etc/ssl/certs"]
 )
 
 /// Parses `text` as file `t.cfg` in `testEnvironment`.
@@ -86,6 +103,40 @@ func inFrontend(_ lines: String...) -> String {
 /// A valid configuration whose backend `be` ends at line 10; `lines` follow from line 11.
 func inBackend(_ lines: String...) -> String {
     baseDefaults + """
+        frontend fe
+            bind :8080
+            default_backend be
+        backend be
+            server s1 127.0.0.1:9000
+
+        """ + lines.map { $0 + "\n" }.joined()
+}
+
+/// Lines 1-5: a defaults section with mode http and the three timeouts HAProxy wants.
+let httpDefaults = """
+    defaults
+        mode http
+        timeout client 1s
+        timeout server 1s
+        timeout connect 1s
+
+    """
+
+/// A valid mode http configuration whose frontend `fe` ends at line 10; `lines` follow from line 11.
+func inHTTPFrontend(_ lines: String...) -> String {
+    httpDefaults + """
+        backend be
+            server s1 127.0.0.1:9000
+        frontend fe
+            bind :8080
+            default_backend be
+
+        """ + lines.map { $0 + "\n" }.joined()
+}
+
+/// A valid mode http configuration whose backend `be` ends at line 10; `lines` follow from line 11.
+func inHTTPBackend(_ lines: String...) -> String {
+    httpDefaults + """
         frontend fe
             bind :8080
             default_backend be

@@ -117,8 +117,8 @@ final class ValidationTests: XCTestCase {
 
     func testUnusedBackend_namedByFailedRule_isNotReported() {
         assertDiagnostics(
-            inFrontend("use_backend spare if { path /x }") + "backend spare\n  server s 127.0.0.1:2\n",
-            ["[ALERT] parsing [t.cfg:11] : anonymous ACL: fetch 'path' is not supported by sluice"]
+            inFrontend("use_backend spare if { req.cook(x) y }") + "backend spare\n  server s 127.0.0.1:2\n",
+            ["[ALERT] parsing [t.cfg:11] : anonymous ACL: fetch 'req.cook' is not supported by sluice"]
         )
     }
 }

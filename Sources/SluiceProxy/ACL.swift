@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// ACLs and conditions compiled from the config model into matchers: patterns parsed once (IP networks,
-// integer ranges, byte strings) so that evaluating a condition allocates nothing. Fetches available in TCP
-// mode: src, dst, dst_port, always_true, always_false. A fetch the runtime cannot evaluate is a config error.
+// ACL: tests and conditions compiled from the config model. Patterns are parsed once (IP networks, integer
+// ranges and operators, byte strings lowercased for -i, POSIX regexes compiled with the flags the config
+// checked them with); matching walks the fetch's values and allocates nothing. Results are three-valued so a
+// TCP frontend can wait (tcp-request inspect-delay) until content fetches have enough data.
 import Glibc
 import SluiceConfig
 import SluiceCore
 
-/// What a session offers to sample fetches.
-protocol SampleSource {
-    /// The client's address (`src`).
-    var sourceAddress: IPEndpoint { get }
-    /// The address the client connected to (`dst`, `dst_port`); may cost a getsockname the first time.
-    mutating func destinationAddress() -> IPEndpoint
+/// A three-valued match result.
+enum MatchResult {
+    case yes
+    case no
+    /// A content fetch needs more data before it can answer.
+    case needMore
 }
 
 /// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1`).
@@ -21,7 +22,7 @@ struct IPNetwork: Equatable {
     let low: UInt64
     let prefixLength: Int
 
-    /// Parses `addr[/len]`; nil when it is neither an IPv4 nor an IPv6 address.
+    /// Parses `addr[/len]` (len may be a dotted mask for IPv4); nil when it is not an address.
     init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard let addr = parts.first, !addr.isEmpty else { return nil }
@@ -31,16 +32,14 @@ struct IPNetwork: Equatable {
             family = .ipv4
             high = UInt64(UInt32(bigEndian: v4.s_addr))
             low = 0
-            let len = parts.count > 1 ? Int(parts[1]) : 32
-            // A dotted mask (255.255.0.0) is accepted too, as HAProxy does.
-            if len == nil, parts.count > 1 {
+            if parts.count > 1, Int(parts[1]) == nil {
                 var mask = in_addr()
                 guard inet_pton(AF_INET, parts[1], &mask) == 1 else { return nil }
                 let m = UInt32(bigEndian: mask.s_addr)
-                guard m.leadingZeroBitCount == 0 || m == 0, (~m) & ((~m) &+ 1) == 0 else { return nil }
+                guard (~m) & ((~m) &+ 1) == 0 else { return nil }  // contiguous ones
                 prefixLength = m.nonzeroBitCount
             } else {
-                guard let l = len, l >= 0, l <= 32 else { return nil }
+                guard let l = parts.count > 1 ? Int(parts[1]) : 32, l >= 0, l <= 32 else { return nil }
                 prefixLength = l
             }
         } else if inet_pton(AF_INET6, addr, &v6) == 1 {
@@ -66,7 +65,6 @@ struct IPNetwork: Equatable {
         case (.ipv4, .ipv4):
             return Self.matches32(UInt32(high), endpoint.ipv4Address, prefixLength)
         case (.ipv4, .ipv6):
-            // ::ffff:a.b.c.d
             guard endpoint.high == 0, endpoint.low >> 32 == 0xFFFF else { return false }
             return Self.matches32(UInt32(high), UInt32(truncatingIfNeeded: endpoint.low), prefixLength)
         case (.ipv6, .ipv6):
@@ -87,82 +85,282 @@ struct IPNetwork: Equatable {
     }
 }
 
-/// One compiled ACL test.
-struct ACLMatcher {
-    enum Fetch {
-        case source
-        case destination
-        case destinationPort
-        case alwaysTrue
-        case alwaysFalse
+/// A compiled POSIX regex (REG_EXTENDED, as the config checked it). Matching needs a NUL-terminated copy of the
+/// subject: the loop's sample scratch holds it.
+final class CompiledRegex {
+    private var regex = regex_t()
+    let pattern: String
+
+    init?(_ pattern: String, ignoreCase: Bool) {
+        self.pattern = pattern
+        if regcomp(&regex, pattern, REG_EXTENDED | (ignoreCase ? REG_ICASE : 0)) != 0 { return nil }
     }
 
+    deinit { regfree(&regex) }
+
+    /// True when the regex matches somewhere in `subject`. `scratch` must hold subject.count + 1 bytes.
+    func matches(_ subject: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+        guard subject.count < scratch.count else { return false }
+        UnsafeMutableRawBufferPointer(rebasing: scratch[0..<subject.count]).copyMemory(from: subject)
+        scratch[subject.count] = 0
+        return regexec(&regex, scratch.baseAddress!.assumingMemoryBound(to: CChar.self), 0, nil, 0) == 0
+    }
+
+    /// Runs the regex with capture groups; `groups` receives up to 10 matches. Returns false without a match.
+    func match(
+        _ subject: UnsafeRawBufferPointer,
+        scratch: UnsafeMutableRawBufferPointer,
+        groups: inout (regmatch_t, regmatch_t, regmatch_t, regmatch_t, regmatch_t, regmatch_t, regmatch_t, regmatch_t,
+            regmatch_t, regmatch_t)
+    ) -> Bool {
+        guard subject.count < scratch.count else { return false }
+        UnsafeMutableRawBufferPointer(rebasing: scratch[0..<subject.count]).copyMemory(from: subject)
+        scratch[subject.count] = 0
+        return withUnsafeMutableBytes(of: &groups) { raw in
+            regexec(&regex, scratch.baseAddress!.assumingMemoryBound(to: CChar.self), 10,
+                raw.baseAddress!.assumingMemoryBound(to: regmatch_t.self), 0) == 0
+        }
+    }
+}
+
+/// An integer pattern: a range `a:b` (either end open) or an operator `eq|ge|gt|le|lt N`.
+struct IntegerPattern {
+    let low: Int64
+    let high: Int64
+
+    init?(_ text: String) {
+        let words = text.split(separator: " ").map(String.init)
+        if words.count == 2, let v = Int64(words[1]) {
+            switch words[0] {
+            case "eq": (low, high) = (v, v)
+            case "ge": (low, high) = (v, .max)
+            case "gt": (low, high) = (v &+ 1, .max)
+            case "le": (low, high) = (.min, v)
+            case "lt": (low, high) = (.min, v &- 1)
+            default: return nil
+            }
+            return
+        }
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 1, let v = Int64(parts[0]) {
+            (low, high) = (v, v)
+        } else if parts.count == 2 {
+            let a = parts[0].isEmpty ? Int64.min : Int64(parts[0])
+            let b = parts[1].isEmpty ? Int64.max : Int64(parts[1])
+            guard let a, let b, a <= b else { return nil }
+            (low, high) = (a, b)
+        } else {
+            return nil
+        }
+    }
+
+    func contains(_ v: Int64) -> Bool { v >= low && v <= high }
+}
+
+/// One compiled ACL test: a fetch, a match method and its patterns.
+struct CompiledTest {
     enum Patterns {
         case none
         case networks([IPNetwork])
-        case integers([ClosedRange<Int>])
+        case integers([IntegerPattern])
+        case strings([[UInt8]])
+        case regexes([CompiledRegex])
     }
 
-    let fetch: Fetch
+    let fetch: CompiledFetch
+    let method: MatchMethod
+    let ignoreCase: Bool
     let patterns: Patterns
 
-    /// Compiles `test`; returns an error message when the fetch is unknown here or a pattern is invalid.
-    static func compile(_ test: ACLTest) -> Result<ACLMatcher, ConfigError> {
-        switch test.fetch.name {
-        case "src", "dst":
-            var networks: [IPNetwork] = []
+    /// Compiles `test`, or explains why the runtime cannot evaluate it.
+    static func compile(_ test: ACLTest) -> Result<CompiledTest, ConfigError> {
+        let fetch: CompiledFetch
+        switch CompiledFetch.compile(test.fetch, converters: test.converters, location: test.location) {
+        case .success(let f): fetch = f
+        case .failure(let e): return .failure(e)
+        }
+        let patterns: Patterns
+        switch test.method {
+        case .found, .boolean:
+            patterns = .none
+        case .ip:
+            var nets: [IPNetwork] = []
             for p in test.patterns {
                 guard let n = IPNetwork(p) else {
                     return .failure(ConfigError(test.location, "'\(p)' is not a valid IPv4 or IPv6 address or network"))
                 }
-                networks.append(n)
+                nets.append(n)
             }
-            return .success(ACLMatcher(fetch: test.fetch.name == "src" ? .source : .destination, patterns: .networks(networks)))
-        case "dst_port":
-            var ranges: [ClosedRange<Int>] = []
+            patterns = .networks(nets)
+        case .integer, .length:
+            var ints: [IntegerPattern] = []
             for p in test.patterns {
-                guard let r = Self.parseRange(p) else {
-                    return .failure(ConfigError(test.location, "'\(p)' is not a valid port or port range"))
+                guard let i = IntegerPattern(p) else {
+                    return .failure(ConfigError(test.location, "'\(p)' is not a valid integer, range or comparison"))
                 }
-                ranges.append(r)
+                ints.append(i)
             }
-            return .success(ACLMatcher(fetch: .destinationPort, patterns: .integers(ranges)))
-        case "always_true":
-            return .success(ACLMatcher(fetch: .alwaysTrue, patterns: .none))
-        case "always_false":
-            return .success(ACLMatcher(fetch: .alwaysFalse, patterns: .none))
+            patterns = .integers(ints)
+        case .regex:
+            var res: [CompiledRegex] = []
+            for p in test.patterns {
+                guard let r = CompiledRegex(p, ignoreCase: test.ignoreCase) else {
+                    return .failure(ConfigError(test.location, "invalid regex '\(p)'"))
+                }
+                res.append(r)
+            }
+            patterns = .regexes(res)
+        case .exact, .prefix, .suffix, .substring, .domain, .directory:
+            patterns = .strings(test.patterns.map { Array((test.ignoreCase ? $0.lowercased() : $0).utf8) })
+        }
+        return .success(CompiledTest(fetch: fetch, method: test.method, ignoreCase: test.ignoreCase, patterns: patterns))
+    }
+
+    /// Evaluates the test: any value matching any pattern is a match.
+    func evaluate(_ ctx: inout SampleContext) -> MatchResult {
+        var matched = false
+        var anyValue = false
+        let scratch = ctx.session.loop.regexScratch
+        let outcome = fetch.fetch(&ctx) { value in
+            anyValue = true
+            matched = matches(value, scratch: scratch)
+            return matched
+        }
+        if matched { return .yes }
+        if case .needMore = outcome { return .needMore }
+        if method == .found { return anyValue ? .yes : .no }
+        return .no
+    }
+
+    private func matches(_ value: SampleValue, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+        if method == .found { return true }
+        switch (value, patterns) {
+        case (.boolean(let b), _):
+            return b
+        case (.integer(let v), .integers(let ints)):
+            return ints.contains { $0.contains(v) }
+        case (.integer(let v), .none):
+            return v != 0
+        case (.address(let a), .networks(let nets)):
+            return nets.contains { $0.contains(a) }
+        case (.bytes(let b), .integers(let ints)):
+            if method == .length { return ints.contains { $0.contains(Int64(b.count)) } }
+            guard let v = CompiledFetch.parseInteger(b) else { return false }
+            return ints.contains { $0.contains(v) }
+        case (.bytes(let b), .regexes(let res)):
+            return res.contains { $0.matches(b, scratch: scratch) }
+        case (.bytes(let b), .strings(let strs)):
+            return strs.contains { p in p.withUnsafeBytes { Self.matchString(b, $0, method: method, ignoreCase: ignoreCase) } }
+        case (.address(let a), .strings(let strs)):
+            // An address compared as text (rare).
+            var line = LineBuffer(capacity: 0)
+            line.appendAddress(a)
+            return line.withBytes { b in
+                strs.contains { p in p.withUnsafeBytes { Self.matchString(b, $0, method: method, ignoreCase: ignoreCase) } }
+            }
         default:
-            return .failure(ConfigError(test.location, "fetch '\(test.fetch.name)' is not supported by sluice"))
+            return false
         }
     }
 
-    /// `N` or `N:M` (HAProxy's integer range syntax) or `N-M`.
-    static func parseRange(_ text: String) -> ClosedRange<Int>? {
-        let sep: Character = text.contains(":") ? ":" : "-"
-        let parts = text.split(separator: sep, maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 1, let v = Int(parts[0]) { return v...v }
-        if parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a <= b { return a...b }
-        return nil
+    /// String match methods, ASCII case folded when -i (patterns are already lowercase then).
+    static func matchString(
+        _ s: UnsafeRawBufferPointer,
+        _ p: UnsafeRawBufferPointer,
+        method: MatchMethod,
+        ignoreCase: Bool
+    ) -> Bool {
+        @inline(__always) func eq(_ a: UInt8, _ b: UInt8) -> Bool {
+            if !ignoreCase { return a == b }
+            let x = a >= 65 && a <= 90 ? a + 32 : a
+            return x == b
+        }
+        func equalAt(_ offset: Int) -> Bool {
+            for i in 0..<p.count where !eq(s[offset + i], p[i]) { return false }
+            return true
+        }
+        switch method {
+        case .exact:
+            return s.count == p.count && equalAt(0)
+        case .prefix:
+            return s.count >= p.count && equalAt(0)
+        case .suffix:
+            return s.count >= p.count && equalAt(s.count - p.count)
+        case .substring:
+            guard s.count >= p.count else { return false }
+            for o in 0...(s.count - p.count) where equalAt(o) { return true }
+            return false
+        case .domain, .directory:
+            // The pattern must appear delimited by separators (`.`-ish for dom, `/` for dir) or the ends.
+            guard s.count >= p.count else { return false }
+            func isDelimiter(_ c: UInt8) -> Bool {
+                method == .directory ? c == UInt8(ascii: "/")
+                    : c == UInt8(ascii: ".") || c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: ":")
+            }
+            for o in 0...(s.count - p.count) where equalAt(o) {
+                let before = o == 0 || isDelimiter(s[o - 1])
+                let after = o + p.count == s.count || isDelimiter(s[o + p.count])
+                if before && after { return true }
+            }
+            return false
+        default:
+            return false
+        }
+    }
+}
+
+/// A condition over a proxy's compiled ACLs (each a list of OR-ed tests).
+struct CompiledCondition {
+    let isUnless: Bool
+    /// OR of ANDs of (negated, acl index).
+    let alternatives: [[(negated: Bool, acl: Int)]]
+
+    init(_ condition: Condition) {
+        isUnless = condition.polarity == .unless
+        alternatives = condition.alternatives.map { $0.map { (negated: $0.negated, acl: $0.aclIndex) } }
     }
 
-    /// Evaluates the test against a session.
-    func matches<S: SampleSource>(_ source: inout S) -> Bool {
-        switch fetch {
-        case .alwaysTrue: return true
-        case .alwaysFalse: return false
-        case .source:
-            guard case .networks(let nets) = patterns else { return false }
-            let a = source.sourceAddress
-            return nets.contains { $0.contains(a) }
-        case .destination:
-            guard case .networks(let nets) = patterns else { return false }
-            let a = source.destinationAddress()
-            return nets.contains { $0.contains(a) }
-        case .destinationPort:
-            guard case .integers(let ranges) = patterns else { return false }
-            let port = Int(source.destinationAddress().port)
-            return ranges.contains { $0.contains(port) }
+    /// Three-valued evaluation: an alternative is true when all its terms are, unknown when none is false and
+    /// one needs more data.
+    func evaluate(_ acls: [[CompiledTest]], _ ctx: inout SampleContext) -> MatchResult {
+        combine { index in
+            var acl = MatchResult.no
+            for test in acls[index] {
+                let r = test.evaluate(&ctx)
+                if case .yes = r { return .yes }
+                if case .needMore = r { acl = .needMore }
+            }
+            return acl
         }
+    }
+
+    /// The condition's logic over ACL results (OR of ANDs, negation, unless), three-valued.
+    func combine(_ aclResult: (Int) -> MatchResult) -> MatchResult {
+        var sawNeedMore = false
+        for alternative in alternatives {
+            var result = MatchResult.yes
+            for term in alternative {
+                var acl = aclResult(term.acl)
+                if term.negated {
+                    if case .yes = acl { acl = .no } else if case .no = acl { acl = .yes }
+                }
+                if case .no = acl {
+                    result = .no
+                    break
+                }
+                if case .needMore = acl { result = .needMore }
+            }
+            if case .yes = result { return isUnless ? .no : .yes }
+            if case .needMore = result { sawNeedMore = true }
+        }
+        if sawNeedMore { return .needMore }
+        return isUnless ? .yes : .no
+    }
+
+    /// Two-valued evaluation for places that cannot wait (needMore counts as false).
+    func holds(_ acls: [[CompiledTest]], _ ctx: inout SampleContext) -> Bool {
+        if case .yes = evaluate(acls, &ctx) { return true }
+        return false
     }
 }
 
@@ -180,41 +378,5 @@ struct ConfigError: Error {
     var rendered: String {
         if let l = location { return "[ALERT] parsing [\(l.file):\(l.line)] : \(message)" }
         return "[ALERT] \(message)"
-    }
-}
-
-/// A proxy's ACLs and a condition over them, compiled.
-struct CompiledCondition {
-    let isUnless: Bool
-    /// OR of ANDs of (negated, acl index).
-    let alternatives: [[(negated: Bool, acl: Int)]]
-
-    init(_ condition: Condition) {
-        isUnless = condition.polarity == .unless
-        alternatives = condition.alternatives.map { $0.map { (negated: $0.negated, acl: $0.aclIndex) } }
-    }
-
-    /// Evaluates against `acls` (each a list of OR-ed tests).
-    func evaluate<S: SampleSource>(_ acls: [[ACLMatcher]], _ source: inout S) -> Bool {
-        var result = false
-        for alternative in alternatives {
-            var all = true
-            for term in alternative {
-                var hit = false
-                for test in acls[term.acl] where test.matches(&source) {
-                    hit = true
-                    break
-                }
-                if hit == term.negated {
-                    all = false
-                    break
-                }
-            }
-            if all {
-                result = true
-                break
-            }
-        }
-        return isUnless ? !result : result
     }
 }

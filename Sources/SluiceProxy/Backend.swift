@@ -24,9 +24,9 @@ final class Backend {
     /// HTTP: rules, responses sluice writes itself, connection persistence and reuse, X-Forwarded-For.
     var rules = HTTPRules.none
     var errors = ErrorResponses()
-    var httpMode = HTTPConnectionMode.keepAlive
-    var reuse = HTTPReuse.safe
-    var forwardFor: ForwardFor?
+    var httpMode: HTTPConnectionMode { config.httpConnectionMode }
+    var reuse: HTTPReuse { config.httpReuse }
+    var forwardFor: CompiledForwardFor?
 
     init(config: ProxyConfig) {
         self.config = config

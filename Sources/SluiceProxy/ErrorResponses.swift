@@ -5,8 +5,10 @@
 
 /// Prebuilt error responses of one proxy. Immutable.
 struct ErrorResponses {
-    /// Status -> complete message bytes (status line, headers, body).
+    /// Status -> complete message bytes (status line, headers, body), with `connection: close`.
     private var messages: [Int: [UInt8]] = [:]
+    /// The same without `connection: close`, for answers after which the connection stays (deny, return).
+    private var keepAliveMessages: [Int: [UInt8]] = [:]
 
     /// HAProxy 2.6's built-in texts.
     static let builtIn: [(status: Int, reason: String, text: String)] = [
@@ -38,11 +40,23 @@ struct ErrorResponses {
     /// taking precedence.
     init(errorFiles: [Int: [UInt8]] = [:]) {
         for e in Self.builtIn {
-            messages[e.status] = Self.render(status: e.status, reason: e.reason, contentType: "text/html",
-                body: Array("<html><body><h1>\(e.status) \(e.reason)</h1>\n\(e.text)\n</body></html>\n".utf8),
-                extraHeaders: "cache-control: no-cache\r\n", close: true)
+            let body = Array("<html><body><h1>\(e.status) \(e.reason)</h1>\n\(e.text)\n</body></html>\n".utf8)
+            for close in [true, false] {
+                let m = Self.render(status: e.status, reason: e.reason, contentType: "text/html", body: body,
+                    extraHeaders: "cache-control: no-cache\r\n", close: close)
+                if close { messages[e.status] = m } else { keepAliveMessages[e.status] = m }
+            }
         }
-        for (status, bytes) in errorFiles { messages[status] = bytes }
+        for (status, bytes) in errorFiles {
+            messages[status] = bytes
+            keepAliveMessages[status] = bytes
+        }
+    }
+
+    /// The message for `status`; with `keepAlive`, the variant without `connection: close`.
+    func message(for status: Int, keepAlive: Bool) -> [UInt8] {
+        if keepAlive, let m = keepAliveMessages[status] { return m }
+        return message(for: status)
     }
 
     /// The message for `status` (a generic one for statuses without a text).

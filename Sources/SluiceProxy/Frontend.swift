@@ -3,6 +3,15 @@
 // backend-switching rules and access-log sinks. Decides which backend a new session uses.
 import SluiceConfig
 import SluiceCore
+import SluiceTLS
+
+/// What a TCP frontend's content inspection decided.
+enum ContentDecision {
+    case accept
+    case reject
+    /// A rule needs more data; wait (up to `tcp-request inspect-delay`).
+    case wait
+}
 
 /// A backend-switching rule, compiled.
 struct BackendSwitch {
@@ -26,7 +35,7 @@ final class Frontend {
     let switches: [BackendSwitch]
     let connectionRules: [ConnectionRule]
     /// Each ACL as its OR-ed tests, indexed like `config.acls`.
-    let acls: [[ACLMatcher]]
+    let acls: [[CompiledTest]]
     let logSinks: [LogSink]
     var listeners: [Listener] = []
     /// `option tcplog`/`httplog` with somewhere to log to.
@@ -34,8 +43,8 @@ final class Frontend {
     /// HTTP: rules, responses sluice writes itself, connection persistence, X-Forwarded-For.
     var rules = HTTPRules.none
     var errors = ErrorResponses()
-    var httpMode = HTTPConnectionMode.keepAlive
-    var forwardFor: ForwardFor?
+    var httpMode: HTTPConnectionMode { config.httpConnectionMode }
+    var forwardFor: CompiledForwardFor?
 
     var currentConnections = 0
     var totalConnections = 0
@@ -51,7 +60,7 @@ final class Frontend {
         defaultBackend: Backend?,
         switches: [BackendSwitch],
         connectionRules: [ConnectionRule],
-        acls: [[ACLMatcher]],
+        acls: [[CompiledTest]],
         logSinks: [LogSink]
     ) {
         self.config = config
@@ -71,21 +80,59 @@ final class Frontend {
     var clientTimeoutMs: Int64? { config.timeouts.client.map(Int64.init) }
     var clientFinTimeoutMs: Int64? { config.timeouts.clientFin.map(Int64.init) }
 
+    /// TLS contexts of the bind lines (nil for a plain bind), aligned with `config.binds`.
+    var bindContexts: [TLSContext?] = []
+
+    /// `tcp-request content` rules, compiled (TCP mode).
+    var contentRules: [ConnectionRule] = []
+    /// `tcp-request inspect-delay`: how long content rules may wait for data.
+    var inspectDelayMs: Int64? { config.inspectDelayMs.map(Int64.init) }
+
     /// Applies `tcp-request connection` rules: false = reject.
-    func acceptsConnection<S: SampleSource>(_ source: inout S) -> Bool {
+    func acceptsConnection(_ ctx: inout SampleContext) -> Bool {
         for rule in connectionRules {
-            if let c = rule.condition, !c.evaluate(acls, &source) { continue }
+            if let c = rule.condition, !c.holds(acls, &ctx) { continue }
             return rule.accepts
         }
         return true
     }
 
-    /// The first `use_backend` whose condition holds, else `default_backend`; nil if none.
-    func selectBackend<S: SampleSource>(_ source: inout S) -> Backend? {
+    /// Applies `tcp-request content` rules with the data received so far.
+    func evaluateContent(_ ctx: inout SampleContext) -> ContentDecision {
+        for rule in contentRules {
+            if let c = rule.condition {
+                switch c.evaluate(acls, &ctx) {
+                case .no: continue
+                case .needMore: return .wait
+                case .yes: break
+                }
+            }
+            return rule.accepts ? .accept : .reject
+        }
+        return .accept
+    }
+
+    /// The first `use_backend` whose condition holds, else `default_backend`; nil if none. `.wait` comes back
+    /// as nil with `needsMore` set when a content fetch cannot answer yet.
+    func selectBackend(_ ctx: inout SampleContext, needsMore: inout Bool) -> Backend? {
         for s in switches {
-            if let c = s.condition, !c.evaluate(acls, &source) { continue }
+            if let c = s.condition {
+                switch c.evaluate(acls, &ctx) {
+                case .no: continue
+                case .needMore:
+                    needsMore = true
+                    return nil
+                case .yes: break
+                }
+            }
             return s.backend
         }
         return defaultBackend
+    }
+
+    /// `selectBackend` where waiting is not possible (HTTP: the whole head is there).
+    func selectBackend(_ ctx: inout SampleContext) -> Backend? {
+        var needsMore = false
+        return selectBackend(&ctx, needsMore: &needsMore)
     }
 }

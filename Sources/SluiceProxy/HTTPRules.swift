@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// HTTPRules: a proxy's http-request and http-response rules, compiled, and their evaluation against one message
-// head. Evaluation decides (deny, return, redirect: answer locally) and records which editing rules matched, in
-// order, for the head rewrite that follows; it never allocates.
+// HTTPRules: a proxy's http-request and http-response rules, compiled, and their evaluation against one message.
+// Evaluation runs the rules in order: allow stops, deny/return/redirect answer locally, editing rules
+// (set/add/del/replace-header, set-path, ...) are recorded in order and applied while the head is rebuilt
+// (HTTPRules+Edits). Replies with constant bodies are prepared at load time; nothing here allocates per request.
 import SluiceConfig
 import SluiceCore
 import SluiceHTTP
@@ -10,11 +11,27 @@ import SluiceHTTP
 enum RequestDecision {
     /// Forward the request (with the recorded edits).
     case proceed
-    /// Answer with this complete message; `closes` = the client connection closes after it.
-    case respond([UInt8], closes: Bool)
+    /// Answer with the first message when the connection can stay open, with the second (it says
+    /// `connection: close`) when it cannot; a nil second message means the connection always closes.
+    case respond([UInt8], close: [UInt8]?, isDeny: Bool)
+    /// Answer with the first `count` bytes of the loop's head scratch (a redirect or a dynamic reply).
+    case respondFromScratch(count: Int, closes: Bool)
+    /// Answer with an internal service (the Prometheus exporter).
+    case service(HTTPService)
 }
 
-/// Indices of the editing rules that matched the current message, in rule order. Preallocated once per loop.
+/// A header edit of a rule, compiled.
+enum HeaderEdit {
+    case set(name: [UInt8], value: CompiledLogFormat)
+    case add(name: [UInt8], value: CompiledLogFormat)
+    /// Removes the header lines whose name matches (`-m str` by default; beg, end, sub, reg).
+    case delete(name: [UInt8], method: MatchMethod, regex: CompiledRegex?)
+    case replaceHeader(name: [UInt8], regex: CompiledRegex, replacement: CompiledLogFormat)
+    case replaceValue(name: [UInt8], regex: CompiledRegex, replacement: CompiledLogFormat)
+}
+
+/// Indices of the editing rules that matched the current message, in order (bit 30 set = the backend's rules).
+/// Preallocated once per loop.
 struct RuleEdits {
     private(set) var matched: [Int32]
     private(set) var count = 0
@@ -25,53 +42,184 @@ struct RuleEdits {
 
     mutating func reset() { count = 0 }
 
-    mutating func append(_ rule: Int) {
+    mutating func append(_ rule: Int, fromBackend: Bool) {
         if count < matched.count {
-            matched[count] = Int32(rule)
+            matched[count] = Int32(rule) | (fromBackend ? 1 << 30 : 0)
             count += 1
         }
     }
 
-    subscript(i: Int) -> Int { Int(matched[i]) }
+    /// The i-th matched edit: (is it a backend rule, rule index).
+    subscript(i: Int) -> (fromBackend: Bool, index: Int) {
+        let v = matched[i]
+        return (v & (1 << 30) != 0, Int(v & ~(1 << 30)))
+    }
 }
 
 /// A proxy's compiled HTTP rules.
 struct HTTPRules {
+    enum RequestAction {
+        case allow
+        case respond([UInt8], close: [UInt8]?, isDeny: Bool)
+        case redirect(CompiledRedirect)
+        case dynamicReply(status: Int, contentType: [UInt8]?, body: CompiledLogFormat)
+        case edit(HeaderEdit)
+        case setPath(CompiledLogFormat)
+        case setQuery(CompiledLogFormat)
+        case setURI(CompiledLogFormat)
+        case service(HTTPService)
+    }
+
+    enum ResponseAction {
+        case allow
+        case deny
+        case edit(HeaderEdit)
+    }
+
+    struct Rule<Action> {
+        let action: Action
+        let condition: CompiledCondition?
+    }
+
     /// No rules.
-    static let none = HTTPRules()
+    static var none: HTTPRules { HTTPRules(acls: [], request: [], response: []) }
 
-    /// The largest number of editing rules any message can match (sizes RuleEdits).
-    var editingRuleCount: Int { 0 }
+    let acls: [[CompiledTest]]
+    let request: [Rule<RequestAction>]
+    let response: [Rule<ResponseAction>]
 
-    /// Runs the http-request rules in order until one decides; editing rules that match are recorded.
-    func evaluateRequest<S: SampleSource>(_ samples: inout S, edits: inout RuleEdits) -> RequestDecision {
-        edits.reset()
+    var isEmpty: Bool { request.isEmpty && response.isEmpty }
+
+    /// Runs the http-request rules in order until one decides. Editing rules that match are recorded.
+    func evaluateRequest(
+        _ ctx: inout SampleContext,
+        edits: inout RuleEdits,
+        fromBackend: Bool,
+        loop: Loop
+    ) -> RequestDecision {
+        for i in request.indices {
+            let rule = request[i]
+            if let c = rule.condition, !c.holds(acls, &ctx) { continue }
+            switch rule.action {
+            case .allow:
+                return .proceed
+            case .respond(let bytes, let close, let isDeny):
+                return .respond(bytes, close: close, isDeny: isDeny)
+            case .redirect(let r):
+                return .respondFromScratch(count: r.build(&ctx, loop: loop), closes: false)
+            case .dynamicReply(let status, let contentType, let body):
+                return .respondFromScratch(
+                    count: Self.buildReply(status: status, contentType: contentType, body: body, &ctx, loop: loop),
+                    closes: false
+                )
+            case .edit, .setPath, .setQuery, .setURI:
+                edits.append(i, fromBackend: fromBackend)
+            case .service(let s):
+                return .service(s)
+            }
+        }
         return .proceed
     }
 
-    /// Runs the http-response rules; `true` = deny (the caller answers 502... HAProxy answers 502 on deny).
-    func evaluateResponse<S: SampleSource>(_ samples: inout S, edits: inout RuleEdits) -> Bool {
-        edits.reset()
+    /// Runs the http-response rules; returns true for deny (HAProxy answers 502). Editing rules are recorded.
+    func evaluateResponse(_ ctx: inout SampleContext, edits: inout RuleEdits, fromBackend: Bool) -> Bool {
+        for i in response.indices {
+            let rule = response[i]
+            if let c = rule.condition, !c.holds(acls, &ctx) { continue }
+            switch rule.action {
+            case .allow: return false
+            case .deny: return true
+            case .edit: edits.append(i, fromBackend: fromBackend)
+            }
+        }
         return false
+    }
+
+    /// A reply whose body is a log-format string, built in the head scratch.
+    private static func buildReply(
+        status: Int,
+        contentType: [UInt8]?,
+        body: CompiledLogFormat,
+        _ ctx: inout SampleContext,
+        loop: Loop
+    ) -> Int {
+        // Body first, at the end of the scratch area, then the head in front of it.
+        var bodyBuilder = HeadBuilder(base: loop.headScratch + loop.headScratchCapacity / 2, capacity: loop.headScratchCapacity / 2)
+        body.write(into: &bodyBuilder, &ctx)
+        var b = loop.makeHeadBuilder()
+        b.append("HTTP/1.1 ")
+        b.append(decimal: status)
+        b.append(byte: 32)
+        var reason = ErrorResponses.reason(for: status)
+        reason.withUTF8 { b.append(UnsafeRawBufferPointer($0)) }
+        b.append("\r\ncontent-length: ")
+        b.append(decimal: bodyBuilder.count)
+        b.append("\r\n")
+        if let contentType {
+            b.append("content-type: ")
+            b.append(contentType)
+            b.append("\r\n")
+        }
+        b.append("\r\n")
+        let headLength = b.count
+        if headLength + bodyBuilder.count <= loop.headScratchCapacity / 2 {
+            (loop.headScratch + headLength).update(from: bodyBuilder.base, count: bodyBuilder.count)
+            return headLength + bodyBuilder.count
+        }
+        return headLength
     }
 }
 
-/// Sample fetches over an HTTP session and the head being processed.
-struct HTTPSamples: SampleSource {
-    let session: Session
-    let head: HTTPHead
-    let bytes: UnsafeRawBufferPointer
+/// A compiled redirect rule.
+struct CompiledRedirect {
+    let kind: HTTPRedirect.Kind
+    let value: CompiledLogFormat
+    let code: Int
+    let dropsQuery: Bool
+    let appendsSlash: Bool
 
-    init(session: Session, head: HTTPHead, bytes: UnsafeRawBufferPointer) {
-        self.session = session
-        self.head = head
-        self.bytes = bytes
+    /// Builds the redirect response in the head scratch; returns its length.
+    func build(_ ctx: inout SampleContext, loop: Loop) -> Int {
+        var b = loop.makeHeadBuilder()
+        b.append("HTTP/1.1 ")
+        b.append(decimal: code)
+        switch code {
+        case 301: b.append(" Moved Permanently")
+        case 303: b.append(" See Other")
+        case 307: b.append(" Temporary Redirect")
+        case 308: b.append(" Permanent Redirect")
+        default: b.append(" Found")
+        }
+        b.append("\r\ncontent-length: 0\r\nlocation: ")
+        let request = ctx.request
+        switch kind {
+        case .location:
+            value.write(into: &b, &ctx)
+        case .prefix:
+            value.write(into: &b, &ctx)
+            if let r = request {
+                b.append(r.slice(r.head.pathRange))
+                appendSlashAndQuery(&b, r)
+            }
+        case .scheme:
+            value.write(into: &b, &ctx)
+            b.append("://")
+            if let r = request {
+                if let host = r.head.hostRange { b.append(r.slice(host)) }
+                b.append(r.slice(r.head.pathRange))
+                appendSlashAndQuery(&b, r)
+            }
+        }
+        b.append("\r\ncache-control: no-cache\r\n\r\n")
+        return b.count
     }
 
-    var sourceAddress: IPEndpoint { session.client }
-
-    mutating func destinationAddress() -> IPEndpoint {
-        var base = SessionSamples(session: session)
-        return base.destinationAddress()
+    private func appendSlashAndQuery(_ b: inout HeadBuilder, _ r: MessageView) {
+        let path = r.slice(r.head.pathRange)
+        if appendsSlash && (path.isEmpty || path[path.count - 1] != UInt8(ascii: "/")) { b.append(byte: UInt8(ascii: "/")) }
+        if !dropsQuery, let q = r.head.queryRange {
+            b.append(byte: UInt8(ascii: "?"))
+            b.append(r.slice(q))
+        }
     }
 }

@@ -46,6 +46,11 @@ struct HeadBuilder {
         count += 1
     }
 
+    /// Forgets what was written after `length` bytes.
+    mutating func truncate(to length: Int) {
+        if length < count { count = length }
+    }
+
     /// Appends a decimal integer.
     mutating func append(decimal value: Int) {
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,

@@ -37,6 +37,10 @@ final class Loop: PollDispatcher {
     /// Where rewritten heads are composed (one head at a time, within one event).
     let headScratch: UnsafeMutablePointer<UInt8>
     let headScratchCapacity: Int
+    /// Where converters (lower, upper) and composed samples write their result.
+    let sampleScratch: UnsafeMutableRawBufferPointer
+    /// Where a regex subject is copied with its terminating NUL (regexec needs a C string).
+    let regexScratch: UnsafeMutableRawBufferPointer
     /// Editing rules that matched the message being processed.
     var ruleEdits = RuleEdits(capacity: 256)
     /// Idle server connections by slot (see Loop+IdlePool).
@@ -101,6 +105,8 @@ final class Loop: PollDispatcher {
         self.maxRewrite = global.tune.maxRewrite
         headScratchCapacity = global.tune.bufferSize
         headScratch = .allocate(capacity: headScratchCapacity)
+        sampleScratch = .allocate(byteCount: global.tune.bufferSize, alignment: 8)
+        regexScratch = .allocate(byteCount: global.tune.bufferSize + 1, alignment: 8)
         self.runtime = runtime
         self.configPaths = configPaths
         self.fdCapacity = fdCapacity
@@ -123,6 +129,8 @@ final class Loop: PollDispatcher {
         for i in 0..<sessionCount { sessionTable[i].release() }
         sessionTable.deallocate()
         headScratch.deallocate()
+        sampleScratch.deallocate()
+        regexScratch.deallocate()
     }
 
     /// The session at `index` (loop-thread only; the table keeps it alive).
@@ -140,6 +148,7 @@ final class Loop: PollDispatcher {
             if let kept = bound.keptListener {
                 kept.frontend = bound.frontend
                 kept.bind = bound.bind
+                kept.tlsContext = bound.tlsContext  // new certificates apply to new connections
                 bound.frontend.listeners.append(kept)
                 // A pause for the old frontend's limit does not apply to the new one: try again.
                 if kept.state == .pausedByLimit { resume(kept) }
@@ -155,6 +164,7 @@ final class Loop: PollDispatcher {
                 index: index,
                 timer: timer
             )
+            listener.tlsContext = bound.tlsContext
             if index == listeners.count { listeners.append(listener) } else { listeners[index] = listener }
             bound.frontend.listeners.append(listener)
             poller.register(bound.fd, kind: .listener, owner: UInt32(index), isShared: bound.isInherited)

@@ -5,6 +5,7 @@
 import Glibc
 import SluiceConfig
 import SluiceCore
+import SluiceTLS
 
 /// A listening socket bound for a frontend, not yet in the poller.
 struct BoundSocket {
@@ -16,6 +17,8 @@ struct BoundSocket {
     let isInherited: Bool
     /// On reload: the running listener whose socket is kept for this address (never closed and reopened).
     let keptListener: Listener?
+    /// `ssl` on the bind line: the context its connections handshake with.
+    let tlsContext: TLSContext?
 }
 
 /// Where a listening socket for an address can come from instead of a fresh bind: a running listener (reload)
@@ -47,11 +50,26 @@ final class Runtime {
         globalLogSinks: [LogSink],
         openLogs: Bool
     ) -> (runtime: Runtime?, errors: [ConfigError]) {
-        var errors: [ConfigError] = []
+        var compiler = RuntimeCompiler(global: config.global)
+        for socket in config.global.statsSockets {
+            compiler.errors.append(ConfigError(socket.location, "'stats socket' is not supported by sluice yet"))
+        }
         var backendsByName: [String: Backend] = [:]
         var backends: [Backend] = []
         for p in config.proxies where p.capabilities.contains(.backend) {
+            compiler.refuseUnimplemented(p)
             let b = Backend(config: p)
+            if p.capabilities == .backend {
+                let acls = compiler.acls(of: p)
+                b.errors = compiler.errorResponses(of: p)
+                b.rules = compiler.rules(of: p, acls: acls, errors: b.errors)
+                b.forwardFor = p.forwardFor.map(CompiledForwardFor.init)
+            }
+            for s in b.servers where s.config.options.usesTLS {
+                s.tlsContext = compiler.serverContext(s.config.options.tls, location: s.config.location)
+                if s.config.options.tls.reusesSessions { s.tlsSessions = TLSSessionSlot() }
+                s.sniName = Self.constantSNI(s.config.options.tls.sni)
+            }
             backends.append(b)
             backendsByName[p.name] = b
         }
@@ -63,7 +81,7 @@ final class Runtime {
             for bind in p.binds {
                 for address in bind.addresses {
                     if let first = boundBy[address] {
-                        errors.append(
+                        compiler.errors.append(
                             ConfigError(
                                 bind.location,
                                 "\(p.capabilities == .listen ? "listen" : "frontend") '\(p.name)' binds \(address), "
@@ -77,22 +95,13 @@ final class Runtime {
             }
         }
         for p in config.proxies where p.capabilities.contains(.frontend) {
-            var acls: [[ACLMatcher]] = []
-            for acl in p.acls {
-                var tests: [ACLMatcher] = []
-                for t in acl.tests {
-                    switch ACLMatcher.compile(t) {
-                    case .success(let m): tests.append(m)
-                    case .failure(let e): errors.append(e)
-                    }
-                }
-                acls.append(tests)
-            }
+            if !p.capabilities.contains(.backend) { compiler.refuseUnimplemented(p) }
+            let acls = compiler.acls(of: p)
             var defaultBackend: Backend? = nil
             if let name = p.defaultBackend {
                 defaultBackend = backendsByName[name]
                 if defaultBackend == nil {
-                    errors.append(ConfigError(p.location, "unable to find required default_backend: '\(name)'"))
+                    compiler.errors.append(ConfigError(p.location, "unable to find required default_backend: '\(name)'"))
                 }
             } else if p.capabilities.contains(.backend) {
                 defaultBackend = backendsByName[p.name]
@@ -100,20 +109,18 @@ final class Runtime {
             var switches: [BackendSwitch] = []
             for rule in p.backendSwitchRules {
                 guard let b = backendsByName[rule.backend] else {
-                    errors.append(ConfigError(rule.location, "unable to find required use_backend: '\(rule.backend)'"))
+                    compiler.errors.append(ConfigError(rule.location, "unable to find required use_backend: '\(rule.backend)'"))
                     continue
                 }
                 switches.append(BackendSwitch(backend: b, condition: rule.condition.map(CompiledCondition.init)))
             }
             var connectionRules: [ConnectionRule] = []
+            var contentRules: [ConnectionRule] = []
             for rule in p.tcpRequestRules {
+                let compiled = ConnectionRule(accepts: rule.action == .accept, condition: rule.condition.map(CompiledCondition.init))
                 switch rule.stage {
-                case .connection:
-                    connectionRules.append(
-                        ConnectionRule(accepts: rule.action == .accept, condition: rule.condition.map(CompiledCondition.init))
-                    )
-                case .content:
-                    errors.append(ConfigError(rule.location, "'tcp-request content' is not supported by sluice yet"))
+                case .connection: connectionRules.append(compiled)
+                case .content: contentRules.append(compiled)
                 }
             }
             var sinks: [LogSink] = []
@@ -123,20 +130,34 @@ final class Runtime {
                     if let s = LogSink(target: t) { sinks.append(s) }
                 }
             }
-            frontends.append(
-                Frontend(
-                    config: p,
-                    maxConnections: p.maxconn ?? globalMaxConnections,
-                    defaultBackend: defaultBackend,
-                    switches: switches,
-                    connectionRules: connectionRules,
-                    acls: acls,
-                    logSinks: sinks
-                )
+            let f = Frontend(
+                config: p,
+                maxConnections: p.maxconn ?? globalMaxConnections,
+                defaultBackend: defaultBackend,
+                switches: switches,
+                connectionRules: connectionRules,
+                acls: acls,
+                logSinks: sinks
             )
+            f.contentRules = contentRules
+            f.errors = compiler.errorResponses(of: p)
+            f.rules = compiler.rules(of: p, acls: acls, errors: f.errors)
+            f.forwardFor = p.forwardFor.map(CompiledForwardFor.init)
+            f.bindContexts = p.binds.map { bind in bind.tls.flatMap { compiler.bindContext($0, location: bind.location) } }
+            if p.capabilities.contains(.backend), let own = backendsByName[p.name] {
+                own.errors = f.errors  // a listen answers with its own error pages either way
+            }
+            frontends.append(f)
         }
+        let errors = compiler.errors
         if !errors.isEmpty { return (nil, errors) }
         return (Runtime(config: config, frontends: frontends, backends: backends), [])
+    }
+
+    /// A `sni` that is a constant (`str(name)`), usable for every connection to the server; nil otherwise.
+    static func constantSNI(_ sni: SampleExpression?) -> String? {
+        guard let sni, sni.fetch.name == "str" else { return nil }
+        return sni.fetch.argument
     }
 
     /// Binds and listens on every address of every frontend, taking an existing socket for an address when
@@ -144,13 +165,14 @@ final class Runtime {
     /// sockets opened here are closed (existing ones are left alone) and the error is returned as a message.
     func bindAll(existing: (BindAddress) -> ExistingSocket? = { _ in nil }) -> String? {
         for f in frontends {
-            for bind in f.config.binds {
+            for (bindIndex, bind) in f.config.binds.enumerated() {
+                let context = bindIndex < f.bindContexts.count ? f.bindContexts[bindIndex] : nil
                 for address in bind.addresses {
                     if let e = existing(address) {
                         boundSockets.append(
                             BoundSocket(
                                 fd: e.fd, address: address, bind: bind, frontend: f, isInherited: e.isInherited,
-                                keptListener: e.listener
+                                keptListener: e.listener, tlsContext: context
                             )
                         )
                         continue
@@ -161,7 +183,7 @@ final class Runtime {
                         boundSockets.append(
                             BoundSocket(
                                 fd: fd, address: address, bind: bind, frontend: f, isInherited: inherited,
-                                keptListener: nil
+                                keptListener: nil, tlsContext: context
                             )
                         )
                     case .failure(let message):

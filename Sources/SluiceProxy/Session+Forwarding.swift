@@ -76,6 +76,10 @@ extension Session {
 
     /// Reads from the client into the request buffer, then forwards.
     func receiveFromClient() {
+        if isInspecting {
+            receiveForInspection()
+            return
+        }
         guard !clientReadClosed else {
             poller.stopRecv(clientFD)
             return

@@ -174,13 +174,13 @@ extension Session {
     func respondWithError(_ status: Int, _ state: TerminationState) {
         let errors = backend?.errors ?? frontend.errors
         http.status = status
-        respondLocally(errors.message(for: status), state, keepAlive: false)
+        errors.message(for: status).withUnsafeBytes { respondLocally($0, state, keepAlive: false) }
     }
 
     /// Answers with `message` instead of (or in the middle of) forwarding. Whatever the server side was doing
     /// stops. With `keepAlive` the client connection continues after it, else it closes (draining first).
-    func respondLocally(_ message: [UInt8], _ state: TerminationState, keepAlive: Bool) {
-        if state.cause != UInt8(ascii: "-") && termination.cause == UInt8(ascii: "-") { termination = state }
+    func respondLocally(_ message: UnsafeRawBufferPointer, _ state: TerminationState, keepAlive: Bool) {
+        if termination.cause == UInt8(ascii: "-") { termination = state }
         if http.responseBytes > 0 {
             // Part of a response already went out: nothing coherent can be added. Close.
             abort(state)
@@ -197,16 +197,14 @@ extension Session {
         pool.detach(&response, force: true)
         pool.attach(&response)
         let n = min(message.count, Int(response.capacity))
-        message.withUnsafeBytes { src in
-            response.writable.copyMemory(from: UnsafeRawBufferPointer(rebasing: src.prefix(n)))
-        }
+        response.writable.copyMemory(from: UnsafeRawBufferPointer(rebasing: message.prefix(n)))
         response.produced(n)
         http.responseSendable = n
         sendToClientHTTP()
     }
 
     /// The status code in a prebuilt response's status line (for the log).
-    static func statusCode(of message: [UInt8]) -> Int {
+    static func statusCode(of message: UnsafeRawBufferPointer) -> Int {
         guard message.count >= 12 else { return 0 }
         var code = 0
         for i in 9..<12 {

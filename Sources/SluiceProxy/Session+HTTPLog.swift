@@ -21,14 +21,17 @@ extension Session {
         line.append("] ")
         line.append(frontend.name)
         line.append(" ")
-        line.append(backend?.name ?? "<NOSRV>")
+        // Answered before a backend was chosen: HAProxy logs the frontend in its place.
+        line.append(backend?.name ?? frontend.name)
         line.append("/")
         line.append(http.serverName ?? server?.name ?? lastFailedServer?.name ?? "<NOSRV>")
         line.append(" ")
         let start = http.startTicks
         line.append(http.headTicks >= 0 ? Int(http.headTicks - start) : -1)
         line.append("/")
-        line.append(queuedTicks > 0 && connectStartTicks >= queuedTicks ? Int(connectStartTicks - queuedTicks) : (http.headTicks >= 0 ? 0 : -1))
+        // Tw: time in the queue, -1 when the request never got as far as choosing a server.
+        let reachedServer = connectStartTicks > 0 || http.requestSentTicks >= 0
+        line.append(queuedTicks > 0 && connectStartTicks >= queuedTicks ? Int(connectStartTicks - queuedTicks) : (reachedServer ? 0 : -1))
         line.append("/")
         line.append(connectedTicks >= 0 && connectStartTicks > 0 ? Int(connectedTicks - connectStartTicks) : (http.requestSentTicks >= 0 ? 0 : -1))
         line.append("/")

@@ -133,22 +133,25 @@ extension Session {
         captureRequestLine(head)
 
         let bytes = request.readable
-        var samples = HTTPSamples(session: self, head: head, bytes: bytes)
-        let decision = frontend.rules.evaluateRequest(&samples, edits: &loop.ruleEdits)
-        switch decision {
-        case .respond(let message, let closes):
-            // Keep the connection only when no request body is left unread behind the answer.
-            let hasBody = head.requestBodyLength() != .none
-            if !hasBody { http.requestPhase = .done }
-            respondLocally(message, TerminationState(closes || hasBody ? "P" : "-", "R"), keepAlive: !closes && !hasBody)
+        var ctx = SampleContext(session: self, request: MessageView(head: head, bytes: bytes))
+        loop.ruleEdits.reset()
+        if !frontend.rules.request.isEmpty,
+            !applyRequestDecision(frontend.rules.evaluateRequest(&ctx, edits: &loop.ruleEdits, fromBackend: false, loop: loop), head)
+        {
             return
-        case .proceed:
-            break
         }
-        guard let chosen = frontend.selectBackend(&samples) else {
+        guard let chosen = frontend.selectBackend(&ctx) else {
             // No use_backend matched and there is no default_backend (PRODUCT.md: 404).
             respondWithError(404, TerminationState("P", "R"))
             return
+        }
+        // A pure backend's own http-request rules run once it is chosen (a listen's ran as its frontend's).
+        if chosen.config.capabilities == .backend, !chosen.rules.request.isEmpty {
+            let saved = backend
+            backend = chosen  // rules and edits of this backend are looked up through `backend`
+            let decision = chosen.rules.evaluateRequest(&ctx, edits: &loop.ruleEdits, fromBackend: true, loop: loop)
+            backend = saved
+            if !applyRequestDecision(decision, head) { return }
         }
         if backend !== chosen {
             backend?.currentConnections -= 1
@@ -162,7 +165,7 @@ extension Session {
 
         // Rewrite the head for the server, then frame whatever body bytes already arrived.
         let bodyLength = head.requestBodyLength()
-        guard let newHeadLength = composeRequestHead(head, bytes: bytes, backend: chosen, mode: serverMode) else {
+        guard let newHeadLength = composeRequestHead(head, bytes: bytes, backend: chosen, mode: serverMode, &ctx) else {
             respondWithError(500, TerminationState("P", "R"))
             return
         }
@@ -175,6 +178,36 @@ extension Session {
         guard isOpen, !http.isLocalResponse else { return }
         retriesLeft = chosen.config.retries
         assignServerForRequest()
+    }
+
+    /// Acts on what request rules decided; false when the request was answered locally.
+    private func applyRequestDecision(_ decision: RequestDecision, _ head: HTTPHead) -> Bool {
+        // Keep the connection after a local answer only when no request body is left unread behind it.
+        let hasBody = head.requestBodyLength() != .none
+        // HAProxy's termination states: PR for a deny, LR for an answer sluice gives itself (return, redirect).
+        func answer(_ bytes: UnsafeRawBufferPointer, closes: Bool, isDeny: Bool = false) {
+            if !hasBody {
+                // The request is fully handled here: its head leaves the buffer (pipelined bytes stay).
+                http.requestPhase = .done
+                request.consumed(min(head.headLength, request.count))
+            }
+            respondLocally(bytes, TerminationState(isDeny ? "P" : "L", "R"), keepAlive: !closes && !hasBody)
+        }
+        switch decision {
+        case .proceed:
+            return true
+        case .respond(let keepAliveMessage, let closeMessage, let isDeny):
+            if hasBody || closeMessage == nil {
+                (closeMessage ?? keepAliveMessage).withUnsafeBytes { answer($0, closes: true, isDeny: isDeny) }
+            } else {
+                keepAliveMessage.withUnsafeBytes { answer($0, closes: false, isDeny: isDeny) }
+            }
+        case .respondFromScratch(let count, let closes):
+            answer(UnsafeRawBufferPointer(start: loop.headScratch, count: count), closes: closes)
+        case .service:
+            respondWithError(503, TerminationState("P", "R"))
+        }
+        return false
     }
 
     /// Feeds request bytes not yet framed to the body framer: what belongs to this request becomes sendable;

@@ -127,9 +127,11 @@ extension Session {
             break
         }
         let bytes = response.readable
+        var ctx = SampleContext(session: self, response: MessageView(head: head, bytes: bytes))
         if head.isInterimResponse {
             // 100 Continue and friends go to the client as they are; the final response follows.
-            guard let length = composeResponseHead(head, bytes: bytes, isInterim: true) else {
+            loop.ruleEdits.reset()
+            guard let length = composeResponseHead(head, bytes: bytes, isInterim: true, &ctx) else {
                 respondWithError(502, TerminationState("P", "H"))
                 return false
             }
@@ -157,16 +159,21 @@ extension Session {
         default:
             break
         }
-        var samples = HTTPSamples(session: self, head: head, bytes: bytes)
-        let rules = backend?.rules ?? HTTPRules.none
-        if rules.evaluateResponse(&samples, edits: &loop.ruleEdits)
-            || frontend.rules.evaluateResponse(&samples, edits: &loop.ruleEdits)
-        {
+        // Backend rules first, then the frontend's (HAProxy's order); a listen has one set.
+        loop.ruleEdits.reset()
+        var denied = false
+        if let b = backend, b.config.capabilities == .backend, !b.rules.response.isEmpty {
+            denied = b.rules.evaluateResponse(&ctx, edits: &loop.ruleEdits, fromBackend: true)
+        }
+        if !denied && !frontend.rules.response.isEmpty {
+            denied = frontend.rules.evaluateResponse(&ctx, edits: &loop.ruleEdits, fromBackend: false)
+        }
+        if denied {
             // http-response deny: HAProxy answers 502 to the client.
             respondWithError(502, TerminationState("P", "H"))
             return false
         }
-        guard let newLength = composeResponseHead(head, bytes: bytes, isInterim: false) else {
+        guard let newLength = composeResponseHead(head, bytes: bytes, isInterim: false, &ctx) else {
             respondWithError(502, TerminationState("P", "H"))
             return false
         }

@@ -3,6 +3,7 @@
 // Keep-Alive, Proxy-Connection, TE, Upgrade unless switching protocols, and those Connection names) go; rule
 // edits and X-Forwarded-For come in; Connection is set for what sluice decided. The new head is composed in the
 // loop's scratch area and replaces the old one in the session's buffer.
+import SluiceConfig
 import SluiceCore
 import SluiceHTTP
 
@@ -13,12 +14,15 @@ extension Session {
         _ head: HTTPHead,
         bytes: UnsafeRawBufferPointer,
         backend: Backend,
-        mode: HTTPConnectionMode
+        mode: HTTPConnectionMode,
+        _ ctx: inout SampleContext
     ) -> Int? {
+        let view = MessageView(head: head, bytes: bytes)
+        let hasEdits = loop.ruleEdits.count > 0
         var b = loop.makeHeadBuilder()
         b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.methodRange.start)..<Int(head.methodRange.end)]))
         b.append(byte: 32)
-        b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.target.start)..<Int(head.target.end)]))
+        if hasEdits { writeEditedTarget(&b, view, &ctx) } else { b.append(view.slice(head.target)) }
         b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         let connectionIndex = head.headerIndex(named: "connection", in: bytes)
         for i in 0..<head.headerCount {
@@ -34,9 +38,16 @@ extension Session {
                     continue
                 }
             }
-            appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+            if hasEdits {
+                writeEditedHeader(&b, view, index: i, response: false, &ctx)
+            } else {
+                appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+            }
         }
-        if let forwardFor = frontend.forwardFor ?? backend.forwardFor, !forwardFor.excepts(client) {
+        if hasEdits { writeAddedHeaders(&b, response: false, &ctx) }
+        if let forwardFor = frontend.forwardFor ?? backend.forwardFor, !forwardFor.excepts(client),
+            !forwardFor.onlyIfNone || forwardFor.headerName.withUnsafeBytes({ head.headerIndex(named: $0, in: bytes) == nil })
+        {
             b.append(forwardFor.headerName)
             b.append(": ")
             b.append(address: client)
@@ -56,7 +67,14 @@ extension Session {
 
     /// Rebuilds the response head at the front of the response buffer for the client. Returns the new head
     /// length, or nil when it does not fit.
-    func composeResponseHead(_ head: HTTPHead, bytes: UnsafeRawBufferPointer, isInterim: Bool) -> Int? {
+    func composeResponseHead(
+        _ head: HTTPHead,
+        bytes: UnsafeRawBufferPointer,
+        isInterim: Bool,
+        _ ctx: inout SampleContext
+    ) -> Int? {
+        let view = MessageView(head: head, bytes: bytes)
+        let hasEdits = !isInterim && loop.ruleEdits.count > 0
         var b = loop.makeHeadBuilder()
         b.append(head.version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         b.append(decimal: head.status)
@@ -77,8 +95,13 @@ extension Session {
                 b.append("\r\n")
                 continue
             }
-            appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+            if hasEdits {
+                writeEditedHeader(&b, view, index: i, response: true, &ctx)
+            } else {
+                appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+            }
         }
+        if hasEdits { writeAddedHeaders(&b, response: true, &ctx) }
         if switching {
             b.append("connection: upgrade\r\n")
         } else if !isInterim {

@@ -63,6 +63,8 @@ final class Session {
     var serverFD = FD.invalid
     /// HTTP: the response is out and the connection is closing; client input is read and discarded.
     var isDraining = false
+    /// TCP: waiting for content rules to decide (tcp-request inspect-delay); nothing is forwarded yet.
+    var isInspecting = false
     var client = IPEndpoint.none
     var localAddress = IPEndpoint.none
     var hasLocalAddress = false
@@ -194,8 +196,8 @@ final class Session {
         }
         loop.log.debug("accept", "session", index, "fd", Int(fd.rawValue), "frontend_conns", frontend.currentConnections)
 
-        var source = SessionSamples(session: self)
-        guard frontend.acceptsConnection(&source) else {
+        var ctx = SampleContext(session: self)
+        guard frontend.acceptsConnection(&ctx) else {
             frontend.deniedConnections += 1
             termination = TerminationState("P", "R")
             close()
@@ -209,7 +211,20 @@ final class Session {
             armTimer()
             return
         }
-        guard let chosen = frontend.selectBackend(&source) else {
+        poller.wantRecv(fd)
+        if frontend.needsContentInspection {
+            // tcp-request content rules (SNI passthrough...): read and decide before choosing a backend.
+            isInspecting = true
+            phaseDeadline = now + (frontend.inspectDelayMs ?? 0)
+            armTimer()
+            return
+        }
+        routeTCPConnection(&ctx)
+    }
+
+    /// TCP mode: picks the backend (use_backend / default_backend) and connects to a server.
+    func routeTCPConnection(_ ctx: inout SampleContext) {
+        guard let chosen = frontend.selectBackend(&ctx) else {
             // No backend: nothing can serve this connection (HAProxy closes it, 'PR' in the log).
             termination = TerminationState("P", "R")
             close()
@@ -219,7 +234,6 @@ final class Session {
         chosen.currentConnections += 1
         chosen.totalConnections += 1
         retriesLeft = chosen.config.retries
-        poller.wantRecv(fd)
         assignServerAndConnect()
         if isOpen { armTimer() }
     }
@@ -282,6 +296,7 @@ final class Session {
         lastFailedServer = nil
         isHTTP = false
         isDraining = false
+        isInspecting = false
         http = HTTPTransaction()
         serverPhase = .none
         clientReadClosed = false
@@ -352,7 +367,7 @@ final class Session {
     private func currentDeadline() -> Ticks? {
         var deadline: Ticks? = nil
         func consider(_ t: Ticks) { if deadline == nil || t < deadline! { deadline = t } }
-        if isDraining { return phaseDeadline }
+        if isDraining || isInspecting { return phaseDeadline }
         if isAwaitingRequestHead { return headDeadline?.at }
         switch serverPhase {
         case .queued, .retryWait, .connecting:
@@ -382,6 +397,10 @@ final class Session {
         let now = clock.now
         if isDraining {
             if now >= phaseDeadline { close() } else { armTimer() }
+            return
+        }
+        if isInspecting {
+            if now >= phaseDeadline { finishInspection(isFinal: true) } else { armTimer() }
             return
         }
         if isAwaitingRequestHead {
@@ -433,19 +452,4 @@ struct SessionState {
     var http = HTTPTransaction()
     var clientWaits = TLSWaits()
     var serverWaits = TLSWaits()
-}
-
-/// Sample fetches over a session (for ACLs).
-struct SessionSamples: SampleSource {
-    let session: Session
-
-    var sourceAddress: IPEndpoint { session.client }
-
-    mutating func destinationAddress() -> IPEndpoint {
-        if !session.hasLocalAddress {
-            session.localAddress = Sys.localEndpoint(session.clientFD)
-            session.hasLocalAddress = true
-        }
-        return session.localAddress
-    }
 }

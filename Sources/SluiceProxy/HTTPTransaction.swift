@@ -69,6 +69,8 @@ struct HTTPTransaction {
     var responseBytes = 0
     /// Requests served on this client connection so far.
     var requestCount = 0
+    /// `balance uri`: the hashed request path, computed before the head is rewritten.
+    var uriHash: UInt64?
     /// The server this exchange went to (for its log line, after the slot was freed).
     var serverName: String?
     /// This exchange's log line was written.

@@ -23,6 +23,10 @@ struct LoadBalancer {
     /// Weighted map for map-based hashing: server positions repeated by weight, rebuilt when servers change.
     private var hashMap: [Int] = []
     private var hashMapHasBackups = false
+    /// Consistent hashing: sorted (point, server position) pairs, `ringPointsPerWeight` points per unit of weight,
+    /// so removing one of N servers moves only the keys that were on it (about 1/N).
+    private var ring: [(point: UInt64, position: Int)] = []
+    static let ringPointsPerWeight = 40
     private var random = RandomSource(seed: 0x5EED_1CE)
 
     init(algorithm: BalanceAlgorithm, hashType: HashType) {
@@ -39,10 +43,53 @@ struct LoadBalancer {
         for s in pool {
             for _ in 0..<s.weight { hashMap.append(s.position) }
         }
+        ring.removeAll(keepingCapacity: true)
+        if hashType == .consistent {
+            for s in pool {
+                // Points depend on the server's name, not its position: adding or removing another server
+                // leaves them where they are.
+                var seed: UInt64 = 0xCBF2_9CE4_8422_2325
+                for byte in s.name.utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01B3 }
+                for i in 0..<(s.weight * Self.ringPointsPerWeight) {
+                    ring.append((Self.mix(seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15), s.position))
+                }
+            }
+            ring.sort { $0.point < $1.point }
+        }
     }
 
-    /// Picks a server for a session from `client`, never `excluded` when another choice exists.
-    mutating func pick(_ servers: [Server], client: IPEndpoint, excluding excluded: Server? = nil) -> ServerPick {
+    /// The server that owns `key` on the consistent-hash ring.
+    private func ringLookup(_ key: UInt64) -> Int? {
+        guard !ring.isEmpty else { return nil }
+        var low = 0
+        var high = ring.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ring[mid].point < key { low = mid + 1 } else { high = mid }
+        }
+        return ring[low == ring.count ? 0 : low].position
+    }
+
+    /// The server a hash-based algorithm assigns `key` to (map-based or consistent), if it can take it.
+    private func hashedServer(_ servers: [Server], key: UInt64, _ eligible: (Server) -> Bool) -> Server? {
+        let position: Int?
+        if hashType == .consistent {
+            position = ringLookup(Self.mix(key))
+        } else {
+            position = hashMap.isEmpty || hashMapHasBackups ? nil : hashMap[Int(key % UInt64(hashMap.count))]
+        }
+        guard let position, position < servers.count, eligible(servers[position]) else { return nil }
+        return servers[position]
+    }
+
+    /// Picks a server for a session from `client`, never `excluded` when another choice exists. `hashKey` is the
+    /// hashed URI for `balance uri` (the caller computes it from the request).
+    mutating func pick(
+        _ servers: [Server],
+        client: IPEndpoint,
+        hashKey: UInt64? = nil,
+        excluding excluded: Server? = nil
+    ) -> ServerPick {
         if !servers.contains(where: { $0.isUsable && !$0.isBackup }) {
             // Backups take over only when every normal server is unusable; the first usable one is used.
             guard let backup = servers.first(where: { $0.isUsable && $0.isBackup }) else { return .unavailable }
@@ -56,18 +103,17 @@ struct LoadBalancer {
         }
 
         switch algorithm {
-        case .roundRobin, .staticRoundRobin, .uri:
+        case .roundRobin, .staticRoundRobin:
+            return .server(smoothWeightedPick(servers, eligible))
+        case .uri:
+            if let key = hashKey, let s = hashedServer(servers, key: key, eligible) { return .server(s) }
             return .server(smoothWeightedPick(servers, eligible))
         case .first:
             for s in servers where eligible(s) { return .server(s) }
         case .leastConn:
             return .server(leastConnectionsPick(servers, eligible))
         case .source:
-            if !hashMap.isEmpty && !hashMapHasBackups {
-                let h = Self.hash(client)
-                let s = servers[hashMap[Int(h % UInt64(hashMap.count))]]
-                if eligible(s) { return .server(s) }
-            }
+            if let s = hashedServer(servers, key: Self.hash(client), eligible) { return .server(s) }
             return .server(smoothWeightedPick(servers, eligible))
         case .random(let draws):
             return .server(randomPick(servers, draws: max(1, draws), eligible))
@@ -129,7 +175,19 @@ struct LoadBalancer {
 
     /// A well-mixed 64-bit hash of the client address (not the port), as HAProxy's source hashing.
     static func hash(_ endpoint: IPEndpoint) -> UInt64 {
-        var x = endpoint.high &* 0x9E37_79B9_7F4A_7C15 ^ endpoint.low
+        mix(endpoint.high &* 0x9E37_79B9_7F4A_7C15 ^ endpoint.low)
+    }
+
+    /// A 64-bit hash of bytes (the URI path for `balance uri`): FNV-1a, then mixed.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return mix(h)
+    }
+
+    /// murmur3's finaliser: spreads every input bit over the output.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var x = value
         x ^= x >> 33
         x &*= 0xFF51_AFD7_ED55_8CCD
         x ^= x >> 33

@@ -16,7 +16,7 @@ extension Session {
     /// allows, else a new one. Queues when every usable server is full.
     func assignServerForRequest() {
         guard let backend else { return }
-        switch backend.balancer.pick(backend.servers, client: client, excluding: lastFailedServer) {
+        switch backend.balancer.pick(backend.servers, client: client, hashKey: http.uriHash, excluding: lastFailedServer) {
         case .server(let s):
             server = s
             http.serverName = s.name

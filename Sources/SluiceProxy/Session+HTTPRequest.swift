@@ -159,6 +159,9 @@ extension Session {
             chosen.currentConnections += 1
             chosen.totalConnections += 1
         }
+        if case .uri = chosen.config.balance {
+            http.uriHash = LoadBalancer.hash(MessageView(head: head, bytes: bytes).slice(head.pathRange))
+        }
         let serverMode = HTTPConnectionMode.effective(frontend.httpMode, chosen.httpMode)
         http.serverKeepAlive = serverMode == .keepAlive && !http.mustCloseServer
         if serverMode == .close { http.clientKeepAlive = false }

@@ -551,7 +551,8 @@ class SluiceProcess:
               config_files: Iterable[Path] | None = None, wait_ready: bool = True,
               close_listeners: bool = True, extra_env: dict[str, str] | None = None,
               activated: list[socket.socket] | None = None, fdnames: list[str] | None = None,
-              prefix: list[str] | None = None, notify_access: bool = False) -> "SluiceProcess":
+              prefix: list[str] | None = None, notify_access: bool = False,
+              notify_chroot: str | None = None) -> "SluiceProcess":
         """Render `config` into the work dir and start `BIN [args] -f cfg`. fds: env name -> listening socket,
         passed by inheritance. With wait_ready, waits for READY=1 and then (close_listeners) closes the test's
         own copies of the listening sockets, so that once sluice closes them the port refuses connections.
@@ -564,7 +565,9 @@ class SluiceProcess:
           prefix:        a command put before BIN (e.g. systemd-socket-activate ...), which must exec sluice in
                          its own process so that self.pid stays sluice's pid.
           notify_access: let any user send to the notify socket (sluice dropping privileges, as systemd's
-                         /run/systemd/notify allows)."""
+                         /run/systemd/notify allows).
+          notify_chroot: a directory sluice chroots into: the notify socket is also hard-linked at the same
+                         path inside it, so that sd_notify still finds NOTIFY_SOCKET after the chroot."""
         fds = dict(fds or {})
         files = list(config_files or [])
         if config is not None:
@@ -622,6 +625,10 @@ class SluiceProcess:
         if notify_access:
             os.chmod(self.notify_dir, 0o755)
             os.chmod(notify_path, 0o777)
+        if notify_chroot is not None:
+            inside = Path(notify_chroot + notify_path)
+            inside.parent.mkdir(parents=True, exist_ok=True)
+            os.link(notify_path, inside)  # a unix socket is found by inode: a hard link reaches the same socket
         env["NOTIFY_SOCKET"] = notify_path
 
         try:

@@ -822,6 +822,21 @@ def _clean_rc(rc: int) -> bool:
     return rc == 0 or (HAPROXY_MODE and rc in (-signal.SIGTERM, -signal.SIGINT))
 
 
+def free_ports(n: int) -> list[int]:
+    """n distinct ports free on 127.0.0.1 right now (all held at once while picking, so no two are the same; the
+    caller binds them later: a tiny race, acceptable for the few tests where sluice must bind an address itself)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def _free_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -3,14 +3,13 @@ STATUS= and MAINPID=), RELOADING=1 + MONOTONIC_USEC= then READY=1 around every r
 STATUS= says so), STATUS= refreshed when it changes, WATCHDOG=1 every WATCHDOG_USEC/2 from the event loop, and
 STOPPING=1 last: nothing follows it."""
 
-import os
 import re
 import signal
 import time
 
 import pytest
 
-from conftest import Deadline, base_config, connect, echo_roundtrip, wait_for
+from conftest import base_config, connect, echo_roundtrip, wait_for
 
 pytestmark = pytest.mark.sluice_only("sd_notify: HAProxy sends nothing outside master-worker mode")
 
@@ -140,7 +139,7 @@ def test_no_watchdog_unless_asked_for_this_pid(sluice, backends, fe, env):
     assert "WATCHDOG" not in names(sl.notifications), f"unexpected WATCHDOG=1 ({env}): {sl.notifications}"
 
 
-def test_watchdog_pid_equal_to_sluice_enables_it(sluice, backends, fe, tmp_path):
+def test_watchdog_pid_equal_to_sluice_enables_it(sluice, backends, fe):
     """WATCHDOG_PID names the process meant to ping; sluice's own pid (set by an exec wrapper) enables it."""
     be = backends.echo()
     sl = sluice(cfg(be.addr), fds={"FE1": fe()}, extra_env={"WATCHDOG_USEC": str(WATCHDOG_USEC)},

@@ -6,6 +6,7 @@ kept by (backend, name, address).
 Every reload waits for RELOADING=1 then READY=1 on the notify socket and for its log line (SluiceProcess.reload).
 The HTTP-mode reload under 50 keep-alive clients is in test_reload_http.py."""
 
+import hashlib
 import os
 import re
 import socket
@@ -13,8 +14,8 @@ import threading
 
 import pytest
 
-from conftest import (Deadline, _free_port, base_config, connect, echo_roundtrip, exchange, listen_socket,
-                      recv_exact, recv_until_eof, sha, wait_for, wait_until)
+from conftest import (_free_port, base_config, connect, echo_roundtrip, exchange, listen_socket, recv_exact,
+                      recv_until_eof, wait_for)
 
 pytestmark = pytest.mark.sluice_only("in-process reload on SIGHUP is sluice's (HAProxy reloads by re-exec)")
 
@@ -59,7 +60,7 @@ class Streamer:
         self.sock.settimeout(15)
         self.window, self.chunk = window, chunk
         self.sent = self.received = 0
-        self.sent_sha, self.recv_sha = __import__("hashlib").sha256(), __import__("hashlib").sha256()
+        self.sent_sha, self.recv_sha = hashlib.sha256(), hashlib.sha256()
         self.cond = threading.Condition()
         self.stopping = False
         self.errors: list[str] = []
@@ -293,9 +294,9 @@ def test_reload_whose_new_bind_fails_changes_nothing(sluice, backends, fe):
     a, b = backends.tag("A"), backends.tag("B")
     sl = sluice(three_frontends(a.addr, names=("one", "two")), fds={"FE1": fe(), "FE2": fe()})
     p1, p2 = sl.ports["FE1"], sl.ports["FE2"]
-    free = _free_port()
     taken = listen_socket()  # the test holds this port: sluice's bind must fail with EADDRINUSE
     busy = taken.getsockname()[1]
+    free = _free_port()  # picked while `busy` is held, so never the same port
     try:
         # The new file drops `two`, moves s1 to B, adds one frontend on a free port (bound first) and one on
         # the taken port: the reload must fail as a whole.

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import SLUICE_BIN, Deadline, base_config
+from conftest import SLUICE_BIN, base_config
 
 pytestmark = pytest.mark.sluice_only("in-process reload on SIGHUP (HAProxy reloads by starting new processes)")
 

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from conftest import (SLUICE_BIN, _free_port, base_config, connect, echo_roundtrip, listen_socket, recv_exact,
+from conftest import (SLUICE_BIN, base_config, connect, echo_roundtrip, free_ports, listen_socket, recv_exact,
                       wait_for, wait_until)
 
 pytestmark = pytest.mark.sluice_only("LISTEN_FDS handling is sluice's (HAProxy ignores it)")
@@ -124,7 +124,7 @@ backend a
 @pytest.mark.skipif(shutil.which("systemd-socket-activate") is None, reason="systemd-socket-activate not installed")
 def test_systemd_socket_activate_launches_sluice_on_first_connection(sluice, backends):
     be = backends.echo()
-    ports = [_free_port(), _free_port()]  # systemd-socket-activate binds them itself (tiny race, loopback only)
+    ports = free_ports(2)  # systemd-socket-activate binds them itself (tiny race, loopback only)
     cfg = base_config() + f"""
 listen app
     bind 127.0.0.1:{ports[0]}

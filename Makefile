@@ -53,7 +53,7 @@ bench: build deps-bench
 install: build
 	install -D -m 0755 "$(SLUICE_BIN)" "$(DESTDIR)$(PREFIX)/sbin/sluice"
 	install -d "$(DESTDIR)/lib/systemd/system"
-	sed 's|/usr/local/sbin/sluice|$(PREFIX)/sbin/sluice|g' systemd/sluice.service > "$(DESTDIR)/lib/systemd/system/sluice.service"
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/sluice.service > "$(DESTDIR)/lib/systemd/system/sluice.service"
 	chmod 0644 "$(DESTDIR)/lib/systemd/system/sluice.service"
 	install -D -m 0644 README.md "$(DESTDIR)$(PREFIX)/share/doc/sluice/README.md"
 	@if [ -e "$(DESTDIR)/etc/sluice/sluice.cfg" ]; then \

@@ -16,6 +16,7 @@ What the harness guarantees (see README.md):
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import os
 import resource
@@ -25,6 +26,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -514,6 +516,7 @@ class SluiceProcess:
         self.notifications: list[bytes] = []
         self.ports: dict[str, int] = {}
         self.listeners: dict[str, socket.socket] = {}
+        self.config_path: Path | None = None  # the first -f file: write_config() replaces it
         self.returncode: int | None = None
         self.stopped = False
 
@@ -555,16 +558,32 @@ class SluiceProcess:
 
     def start(self, config: str | None, fds: dict[str, socket.socket] | None = None, args: Iterable[str] = (),
               config_files: Iterable[Path] | None = None, wait_ready: bool = True,
-              close_listeners: bool = True, extra_env: dict[str, str] | None = None) -> "SluiceProcess":
+              close_listeners: bool = True, extra_env: dict[str, str] | None = None,
+              activated: list[socket.socket] | None = None, fdnames: list[str] | None = None,
+              prefix: list[str] | None = None, notify_access: bool = False,
+              notify_chroot: str | None = None) -> "SluiceProcess":
         """Render `config` into the work dir and start `BIN [args] -f cfg`. fds: env name -> listening socket,
         passed by inheritance. With wait_ready, waits for READY=1 and then (close_listeners) closes the test's
-        own copies of the listening sockets, so that once sluice closes them the port refuses connections."""
+        own copies of the listening sockets, so that once sluice closes them the port refuses connections.
+
+        Operations extras (all optional):
+          activated:     sockets passed the way systemd does: as fds 3, 4, ... with LISTEN_FDS, LISTEN_PID equal
+                         to sluice's own pid (a tiny exec wrapper sets it, then execs sluice in the same process)
+                         and LISTEN_FDNAMES from `fdnames`. They count as the test's listener copies
+                         (self.listeners["LISTEN_FD3"], ...).
+          prefix:        a command put before BIN (e.g. systemd-socket-activate ...), which must exec sluice in
+                         its own process so that self.pid stays sluice's pid.
+          notify_access: let any user send to the notify socket (sluice dropping privileges, as systemd's
+                         /run/systemd/notify allows).
+          notify_chroot: a directory sluice chroots into: the notify socket is also hard-linked at the same
+                         path inside it, so that sd_notify still finds NOTIFY_SOCKET after the chroot."""
         fds = dict(fds or {})
         files = list(config_files or [])
         if config is not None:
             cfg = self.workdir / f"{self.name}.cfg"
             cfg.write_text(config)
             files.insert(0, cfg)
+        self.config_path = files[0] if files else None
         ready_port = None
         if HAPROXY_MODE and wait_ready:
             # haproxy does not speak sd_notify outside master-worker mode: append a listener it binds itself
@@ -574,7 +593,7 @@ class SluiceProcess:
             extra.write_text(f"\nlisten __harness_ready\n    bind 127.0.0.1:{ready_port}\n"
                              f"    tcp-request connection reject\n")
             files.append(extra)
-        self.cmd = [SLUICE_BIN]
+        self.cmd = list(prefix or []) + [SLUICE_BIN]
         args = list(args)
         if HAPROXY_MODE and "-d" not in args and "-c" not in args:
             self.cmd.append("-db")
@@ -589,18 +608,45 @@ class SluiceProcess:
             env[name] = str(sock.fileno())
             self.ports[name] = sock.getsockname()[1]
             self.listeners[name] = sock
+        pass_fds = [s.fileno() for s in fds.values()]
+        staged: list[int] = []
+        if activated:
+            # Stage the sockets above every fd the child inherits, so that moving them down to 3, 4, ... can
+            # clobber nothing; the wrapper dup2()s them into place, sets LISTEN_PID to its own pid and execs.
+            targets = range(3, 3 + len(activated))
+            clash = [name for name, s in fds.items() if s.fileno() in targets]
+            assert not clash, f"fds {clash} would be overwritten by the socket-activation fds {list(targets)}"
+            staged = [fcntl.fcntl(s.fileno(), fcntl.F_DUPFD_CLOEXEC, 200) for s in activated]
+            pass_fds += staged
+            self.cmd = [sys.executable, "-c", _ACTIVATE_WRAPPER, ",".join(map(str, staged))] + self.cmd
+            env["LISTEN_FDS"] = str(len(activated))
+            if fdnames is not None:
+                env["LISTEN_FDNAMES"] = ":".join(fdnames)
+            for i, s in enumerate(activated):
+                self.ports[f"LISTEN_FD{3 + i}"] = s.getsockname()[1]
+                self.listeners[f"LISTEN_FD{3 + i}"] = s
         env.update(extra_env or {})
         # A short directory: sun_path is limited to 108 bytes and tmp_path can be long.
         self.notify_dir = tempfile.mkdtemp(prefix="sl-", dir="/tmp")
         notify_path = os.path.join(self.notify_dir, "notify")
         self.notify_sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify_sock.bind(notify_path)
+        if notify_access:
+            os.chmod(self.notify_dir, 0o755)
+            os.chmod(notify_path, 0o777)
+        if notify_chroot is not None:
+            inside = Path(notify_chroot + notify_path)
+            inside.parent.mkdir(parents=True, exist_ok=True)
+            os.link(notify_path, inside)  # a unix socket is found by inode: a hard link reaches the same socket
         env["NOTIFY_SOCKET"] = notify_path
 
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                         cwd=self.workdir, pass_fds=[s.fileno() for s in fds.values()],
-                                         start_new_session=True)
+        try:
+            with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+                self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                             cwd=self.workdir, pass_fds=pass_fds, start_new_session=True)
+        finally:
+            for fd in staged:
+                os.close(fd)
         if wait_ready:
             if ready_port is not None:
                 self._wait_port(ready_port)
@@ -645,6 +691,68 @@ class SluiceProcess:
                     return
             elif not self.alive():
                 self.fail(f"exited with code {self.proc.returncode} before sending {message.decode()}")
+
+    def drain_notify(self) -> list[bytes]:
+        """Read every datagram already queued on the notify socket (no waiting); returns all received so far."""
+        while self.notify_sock is not None:
+            r, _, _ = select.select([self.notify_sock], [], [], 0)
+            if not r:
+                break
+            self.notifications.append(self.notify_sock.recv(65536))
+        return self.notifications
+
+    def wait_notify_from(self, start: int, message: bytes, timeout: float) -> int:
+        """Wait for a datagram at index >= start (in self.notifications) with a line equal to `message` (e.g.
+        b'READY=1'); returns its index. Unlike wait_notify, datagrams received before `start` do not count."""
+        dl = Deadline(timeout)
+        seen = start
+        while True:
+            for i in range(seen, len(self.notifications)):
+                if message in self.notifications[i].split(b"\n"):
+                    return i
+            seen = max(seen, len(self.notifications))
+            if dl.expired():
+                got = b" | ".join(self.notifications[start:]).decode(errors="replace") or "nothing"
+                self.fail(f"no {message.decode()} on NOTIFY_SOCKET within {timeout}s (received since: {got})")
+            r, _, _ = select.select([self.notify_sock], [], [], min(0.1, dl.left()))
+            if r:
+                self.notifications.append(self.notify_sock.recv(65536))
+            elif not self.alive():
+                self.fail(f"exited with code {self.proc.returncode} before sending {message.decode()}")
+
+    def write_config(self, text: str) -> None:
+        """Replace the (first) configuration file, for the next reload. Written aside, then renamed over it."""
+        tmp = self.config_path.with_name(self.config_path.name + ".new")
+        tmp.write_text(text)
+        os.chmod(tmp, os.stat(self.config_path).st_mode & 0o777)
+        os.replace(tmp, self.config_path)
+
+    def reload(self, expect: str = "complete", timeout: float = 10.0, log: bool = True) -> str:
+        """SIGHUP, then wait (new datagrams only) for RELOADING=1 followed by READY=1, and for the reload's own
+        line on stderr: 'Reload complete: ...' (expect='complete') or 'Reload failed ...' (expect='failed').
+        Returns that line ('' with log=False, e.g. under -q). Fails if the other outcome is logged."""
+        needles = {"complete": "Reload complete: ", "failed": "Reload failed "}
+        assert expect in needles, expect
+        self.drain_notify()
+        start = len(self.notifications)
+        before = {k: self.stderr().count(n) for k, n in needles.items()}
+        self.signal(signal.SIGHUP)
+        i = self.wait_notify_from(start, b"RELOADING=1", timeout)
+        self.wait_notify_from(i + 1, b"READY=1", timeout)
+        if not log:
+            return ""
+        dl = Deadline(5)
+        while True:
+            text = self.stderr()
+            for outcome, needle in needles.items():
+                if text.count(needle) > before[outcome]:
+                    line = [ln for ln in text.splitlines() if needle in ln][-1]
+                    if outcome != expect:
+                        self.fail(f"reload: expected '{needles[expect].strip()}', got: {line}")
+                    return line
+            if dl.expired():
+                self.fail(f"READY=1 after SIGHUP but no reload line on stderr within 5s")
+            time.sleep(0.02)  # bounded polling of a log file
 
     def wait_output(self, needle: str, timeout: float = 5.0, stream: str = "stderr") -> str:
         """Wait until `needle` appears in sluice's stderr (or stdout)."""
@@ -704,9 +812,38 @@ class SluiceProcess:
         return problem
 
 
+# Socket activation the way systemd does it: argv[1] lists staged fds, moved to 3, 4, ... in order; LISTEN_PID is
+# this process's pid, which stays the pid of the program it execs (argv[2:]). LISTEN_FDS/NAMES come from env.
+_ACTIVATE_WRAPPER = """
+import os, sys
+staged = [int(x) for x in sys.argv[1].split(",")]
+for i, fd in enumerate(staged):
+    os.dup2(fd, 3 + i)
+for fd in staged:
+    os.close(fd)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
 def _clean_rc(rc: int) -> bool:
     # HAProxy 2.6 in the foreground dies *by* SIGTERM/SIGINT (rc -15/-2); sluice must exit 0.
     return rc == 0 or (HAPROXY_MODE and rc in (-signal.SIGTERM, -signal.SIGINT))
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct ports free on 127.0.0.1 right now (all held at once while picking, so no two are the same; the
+    caller binds them later: a tiny race, acceptable for the few tests where sluice must bind an address itself)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _free_port() -> int:

@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "SluiceCore", dependencies: ["CSluiceSys"], swiftSettings: swiftSettings),
         // Config text -> immutable model. No sockets, no Core.
         .target(name: "SluiceConfig", swiftSettings: swiftSettings),
+        // HTTP/1.x message parser over bytes: no sockets, no Core, fuzzable on its own.
+        .target(name: "SluiceHTTP", swiftSettings: swiftSettings),
         // Listeners, sessions, backends, signals, the service-manager seam.
         .target(
             name: "SluiceProxy",
@@ -42,7 +44,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libFuzzer targets, run by hand (README, "Fuzzing"); a plain build makes them no-op executables.
+        .executableTarget(name: "SluiceHTTPFuzz", dependencies: ["SluiceHTTP"], swiftSettings: swiftSettings),
+        .executableTarget(name: "SluiceConfigFuzz", dependencies: ["SluiceConfig"], swiftSettings: swiftSettings),
+
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceConfigTests",
             dependencies: ["SluiceConfig"],

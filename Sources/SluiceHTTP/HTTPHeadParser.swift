@@ -65,6 +65,7 @@ public enum HTTPHeadParser {
         head.messageStart = messageStart
         head.headLength = headEnd
         do {
+            try checkEveryCRIsFollowedByLF(bytes, from: messageStart, to: headEnd)
             let firstLine = lineBounds(bytes, from: messageStart)
             if isRequest {
                 try parseRequestLine(bytes, from: messageStart, to: firstLine.contentEnd, into: head)
@@ -124,10 +125,31 @@ public enum HTTPHeadParser {
                 scanned = lf + 1
                 return .found(start: start, end: lf + 1)
             }
+            // CR CR LF can never become a valid line end: refuse it now rather than wait for the head to end.
+            if lf - 2 >= start && bytes[lf - 1] == ByteClass.cr && bytes[lf - 2] == ByteClass.cr {
+                return .failed(.bareCarriageReturn)
+            }
             position = lf + 1
         }
         scanned = max(scanned, limit)
         return bytes.count >= maxHeadBytes ? .failed(.headTooLarge) : .incomplete
+    }
+
+    /// RFC 9112 §2.2: a CR anywhere but right before an LF is refused. Checked once over the whole head (one
+    /// memchr per line), so the validation below never meets a CR inside a line.
+    static func checkEveryCRIsFollowedByLF(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        to end: Int
+    ) throws(HTTPParseError) {
+        let base = bytes.baseAddress!
+        var position = start
+        while position < end, let found = memchr(base + position, Int32(ByteClass.cr), end - position) {
+            let cr = base.distance(to: UnsafeRawPointer(found))
+            // The head ends with an LF, so a CR inside it always has a next byte within `end`.
+            guard bytes[cr + 1] == ByteClass.lf else { throw .bareCarriageReturn }
+            position = cr + 2
+        }
     }
 
     /// The line starting at `start` (which the caller knows is followed by an LF before the head's end):

@@ -81,9 +81,10 @@ enum FuzzState {
         var oneGo = BodyFramer(length)
         let oneGoStep = oneGo.feed(body)
         var byteByByte = BodyFramer(length)
-        var stepped: BodyFramer.Step = .consumed(0)
+        // An empty feed first: a body of no bytes is already done or not, whatever follows.
+        var stepped = byteByByte.feed(UnsafeRawBufferPointer(rebasing: body[0..<0]))
         var total = 0
-        for offset in 0..<body.count {
+        for offset in 0..<body.count where !byteByByte.isDone {
             stepped = byteByByte.feed(UnsafeRawBufferPointer(rebasing: body[offset..<(offset + 1)]))
             if case .consumed(let n) = stepped {
                 precondition(n == 1, "consumed \(n) of 1 byte")

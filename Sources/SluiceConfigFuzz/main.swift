@@ -6,22 +6,22 @@
 import SluiceConfig
 
 #if SLUICE_FUZZING
-/// libFuzzer's entry point for a program that has its own `main` (SwiftPM renames an executable's entry point to
-/// `SluiceConfigFuzz_main` and aliases `main` to it, which hides the `main` of the libFuzzer runtime).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// libFuzzer's entry point for a program that has its own `main` (SwiftPM renames an executable's entry point to
+    /// `SluiceConfigFuzz_main` and aliases `main` to it, which hides the `main` of the libFuzzer runtime).
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
-/// The program's entry point in a fuzzing build: hands the command line to libFuzzer.
-@_cdecl("SluiceConfigFuzz_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzConfig)
-}
+    /// The program's entry point in a fuzzing build: hands the command line to libFuzzer.
+    @_cdecl("SluiceConfigFuzz_main")
+    public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var argc = argc
+        var argv = argv
+        return LLVMFuzzerRunDriver(&argc, &argv, fuzzConfig)
+    }
 #endif
 // No top-level statement: `-parse-as-library` refuses them even inside an inactive `#if` branch.
 

@@ -18,8 +18,9 @@ public enum HTTPHeadParser {
     /// new message, passed back unchanged with the same bytes plus the new ones); the search for the end of the
     /// head resumes there, so a client that sends one byte at a time costs O(n) in total. The full validation
     /// runs once, when the whole head is in `bytes`. Returns `.failed(.headTooLarge)` when no complete head fits
-    /// in the first `maxHeadBytes` bytes (tune.bufsize - tune.maxrewrite). `bytes` is borrowed for the call
-    /// only; the ranges stored in `head` are offsets into it. Does not allocate.
+    /// in the first `maxHeadBytes` bytes (tune.bufsize - tune.maxrewrite). After `.complete` (`scanned` is then
+    /// `head.headLength`) or `.failed`, start the next message with `scanned = 0`. `bytes` is borrowed for the
+    /// call only; the ranges stored in `head` are offsets into it. Does not allocate.
     public static func parseRequest(
         _ bytes: UnsafeRawBufferPointer,
         into head: HTTPHead,
@@ -40,6 +41,7 @@ public enum HTTPHeadParser {
         parse(bytes, into: head, scanned: &scanned, maxHeadBytes: maxHeadBytes, isRequest: false)
     }
 
+    /// Both entry points: find the end of the head, then reset `head` and validate the head into it.
     static func parse(
         _ bytes: UnsafeRawBufferPointer,
         into head: HTTPHead,

@@ -107,7 +107,11 @@ final class BodyFramerTests: XCTestCase {
         for (body, error) in table {
             for pieceSize in [Int.max, 1] {
                 var framer = BodyFramer(.chunked)
-                XCTAssertEqual(frame(body, with: &framer, pieceSize: pieceSize).0, .failed(error), body.debugDescription)
+                XCTAssertEqual(
+                    frame(body, with: &framer, pieceSize: pieceSize).0,
+                    .failed(error),
+                    body.debugDescription
+                )
                 // Once failed, it stays failed.
                 XCTAssertEqual(frame("0\r\n\r\n", with: &framer).0, .failed(error))
             }

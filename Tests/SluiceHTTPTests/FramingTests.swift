@@ -26,7 +26,8 @@ final class FramingTests: XCTestCase {
     func testContentLength_invalid() {
         let table: [(String, HTTPParseError)] = [
             ("", .badContentLength), ("+5", .badContentLength), ("-5", .badContentLength), ("0x5", .badContentLength),
-            ("5a", .badContentLength), ("5 5", .badContentLength), ("5.0", .badContentLength), ("1e3", .badContentLength),
+            ("5a", .badContentLength), ("5 5", .badContentLength), ("5.0", .badContentLength),
+            ("1e3", .badContentLength),
             ("9223372036854775808", .badContentLength), ("99999999999999999999999", .badContentLength),
             (",5", .badContentLength), ("5,", .badContentLength), ("5,,5", .badContentLength),
             ("\"5\"", .badContentLength), ("5;", .badContentLength), ("５", .badContentLength),
@@ -41,7 +42,9 @@ final class FramingTests: XCTestCase {
     }
 
     func testTransferEncoding_requestMustEndWithChunkedOnce() {
-        let accepted = ["chunked", "CHUNKED", "Chunked", "gzip, chunked", "gzip,chunked", "gzip;q=1, chunked", " chunked ,"]
+        let accepted = [
+            "chunked", "CHUNKED", "Chunked", "gzip, chunked", "gzip,chunked", "gzip;q=1, chunked", " chunked ,",
+        ]
         for value in accepted {
             let parsed = parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \(value)\r\n\r\n")
             XCTAssertEqual(parsed.result, .complete, value)
@@ -90,7 +93,10 @@ final class FramingTests: XCTestCase {
         let reversed = parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n")
         XCTAssertTrue(reversed.head.hadContentLengthAndTransferEncoding)
         XCTAssertNil(reversed.head.contentLength)
-        let response = parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", response: true)
+        let response = parse(
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            response: true
+        )
         XCTAssertTrue(response.head.hadContentLengthAndTransferEncoding)
         XCTAssertEqual(response.head.responseBodyLength(requestMethod: .get), .chunked)
         // An invalid Content-Length is refused even next to Transfer-Encoding: whatever the order of the lines.

@@ -78,12 +78,19 @@ final class IncrementalParsingTests: XCTestCase {
     func testScanned_resumesWhereTheLastCallStopped() {
         // A slowloris client: one byte per call. Each call starts at `scanned`, which reaches the end of the
         // bytes given, so the total work is linear in the head's size.
-        let bytes = Array(("GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Slow: y\r\n", count: 50) + "\r\n").utf8)
+        let bytes = Array(
+            ("GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Slow: y\r\n", count: 50) + "\r\n").utf8
+        )
         let head = HTTPHead()
         var scanned = 0
         for end in 1...bytes.count {
             let result = bytes.withUnsafeBytes {
-                HTTPHeadParser.parseRequest(UnsafeRawBufferPointer(rebasing: $0[..<end]), into: head, scanned: &scanned, maxHeadBytes: 8192)
+                HTTPHeadParser.parseRequest(
+                    UnsafeRawBufferPointer(rebasing: $0[..<end]),
+                    into: head,
+                    scanned: &scanned,
+                    maxHeadBytes: 8192
+                )
             }
             if end < bytes.count {
                 XCTAssertEqual(result, .incomplete)
@@ -125,12 +132,22 @@ final class IncrementalParsingTests: XCTestCase {
         let stream = Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nbody until close".utf8)
         let head = HTTPHead()
         var scanned = 0
-        XCTAssertEqual(stream.withUnsafeBytes { HTTPHeadParser.parseResponse($0, into: head, scanned: &scanned, maxHeadBytes: 8192) }, .complete)
+        XCTAssertEqual(
+            stream.withUnsafeBytes {
+                HTTPHeadParser.parseResponse($0, into: head, scanned: &scanned, maxHeadBytes: 8192)
+            },
+            .complete
+        )
         XCTAssertTrue(head.isInterimResponse)
         XCTAssertEqual(head.responseBodyLength(requestMethod: .post), BodyLength.none)
         let final = Array(stream[head.headLength...])
         scanned = 0
-        XCTAssertEqual(final.withUnsafeBytes { HTTPHeadParser.parseResponse($0, into: head, scanned: &scanned, maxHeadBytes: 8192) }, .complete)
+        XCTAssertEqual(
+            final.withUnsafeBytes {
+                HTTPHeadParser.parseResponse($0, into: head, scanned: &scanned, maxHeadBytes: 8192)
+            },
+            .complete
+        )
         XCTAssertEqual(head.status, 200)
         var framer = BodyFramer(head.responseBodyLength(requestMethod: .post))
         let step = final.withUnsafeBytes { framer.feed(UnsafeRawBufferPointer(rebasing: $0[head.headLength...])) }
@@ -143,8 +160,14 @@ final class IncrementalParsingTests: XCTestCase {
     /// SLUICE_HTTP_MESSAGES=10 and =100000: the totals of "heap usage" must be equal (README, "Fuzzing").
     func testTenThousandMessages_reuseOnePreallocatedHead() {
         let messages = [
-            Array("GET /a?b HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n".utf8),
-            Array("POST http://x/y HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nT: v\r\n\r\n".utf8),
+            Array(
+                "GET /a?b HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n"
+                    .utf8
+            ),
+            Array(
+                "POST http://x/y HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nT: v\r\n\r\n"
+                    .utf8
+            ),
             Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".utf8),
         ]
         let head = HTTPHead(maxHeaders: 101)
@@ -154,7 +177,8 @@ final class IncrementalParsingTests: XCTestCase {
                 messages[i % 3].withUnsafeBytes { raw in
                     var scanned = 0
                     let isResponse = i % 3 == 2
-                    let result = isResponse
+                    let result =
+                        isResponse
                         ? HTTPHeadParser.parseResponse(raw, into: head, scanned: &scanned, maxHeadBytes: 8192)
                         : HTTPHeadParser.parseRequest(raw, into: head, scanned: &scanned, maxHeadBytes: 8192)
                     guard result == .complete else { return }

@@ -47,7 +47,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libFuzzer targets, run by hand (README, "Fuzzing"); a plain build makes them no-op executables.
+        .executableTarget(name: "SluiceHTTPFuzz", dependencies: ["SluiceHTTP"], swiftSettings: swiftSettings),
+        .executableTarget(name: "SluiceConfigFuzz", dependencies: ["SluiceConfig"], swiftSettings: swiftSettings),
+
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceConfigTests",
             dependencies: ["SluiceConfig"],

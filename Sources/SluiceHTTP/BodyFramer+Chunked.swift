@@ -33,7 +33,7 @@ extension BodyFramer {
                     remaining = remaining << 4 | Int64(digit)
                     sizeDigits += 1
                 } else if sizeDigits == 0 {
-                    return fail(byte == ByteClass.cr ? .bareCarriageReturn : .badChunkSize)
+                    return fail(.badChunkSize)
                 } else if byte == ByteClass.cr {
                     state = .chunkSizeLF
                 } else if byte == UInt8(ascii: ";") {

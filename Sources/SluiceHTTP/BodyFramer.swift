@@ -114,6 +114,7 @@ public struct BodyFramer: Sendable {
         }
     }
 
+    /// Moves to the failed state for good and returns the step that reports `reason`.
     @usableFromInline
     mutating func fail(_ reason: HTTPParseError) -> Step {
         state = .failed

@@ -94,7 +94,10 @@ public final class HTTPHead {
         precondition(maxHeaders > 0, "maxHeaders must be positive, got \(maxHeaders)")
         self.maxHeaders = maxHeaders
         headers = UnsafeMutablePointer<HeaderEntry>.allocate(capacity: maxHeaders)
-        headers.initialize(repeating: HeaderEntry(nameStart: 0, nameEnd: 0, valueStart: 0, valueEnd: 0), count: maxHeaders)
+        headers.initialize(
+            repeating: HeaderEntry(nameStart: 0, nameEnd: 0, valueStart: 0, valueEnd: 0),
+            count: maxHeaders
+        )
     }
 
     deinit {

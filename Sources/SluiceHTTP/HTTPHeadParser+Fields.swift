@@ -46,7 +46,11 @@ extension HTTPHeadParser {
         var i = start
         while i < end && ByteClass.isTokenChar(bytes[i]) { i += 1 }
         guard i < end, i > start, bytes[i] == ByteClass.colon else {
-            if i < end && i > start && ByteClass.isWhitespace(bytes[i]) { throw .whitespaceBeforeColon }
+            if i < end && i > start && ByteClass.isWhitespace(bytes[i]) {
+                var j = i
+                while j < end && ByteClass.isWhitespace(bytes[j]) { j += 1 }
+                if j < end && bytes[j] == ByteClass.colon { throw .whitespaceBeforeColon }
+            }
             throw i < end ? refused(bytes[i], as: .badHeaderName) : .badHeaderName
         }
         let nameEnd = i

@@ -18,8 +18,9 @@ public enum HTTPHeadParser {
     /// new message, passed back unchanged with the same bytes plus the new ones); the search for the end of the
     /// head resumes there, so a client that sends one byte at a time costs O(n) in total. The full validation
     /// runs once, when the whole head is in `bytes`. Returns `.failed(.headTooLarge)` when no complete head fits
-    /// in the first `maxHeadBytes` bytes (tune.bufsize - tune.maxrewrite). `bytes` is borrowed for the call
-    /// only; the ranges stored in `head` are offsets into it. Does not allocate.
+    /// in the first `maxHeadBytes` bytes (tune.bufsize - tune.maxrewrite). After `.complete` (`scanned` is then
+    /// `head.headLength`) or `.failed`, start the next message with `scanned = 0`. `bytes` is borrowed for the
+    /// call only; the ranges stored in `head` are offsets into it. Does not allocate.
     public static func parseRequest(
         _ bytes: UnsafeRawBufferPointer,
         into head: HTTPHead,
@@ -40,6 +41,7 @@ public enum HTTPHeadParser {
         parse(bytes, into: head, scanned: &scanned, maxHeadBytes: maxHeadBytes, isRequest: false)
     }
 
+    /// Both entry points: find the end of the head, then reset `head` and validate the head into it.
     static func parse(
         _ bytes: UnsafeRawBufferPointer,
         into head: HTTPHead,
@@ -65,6 +67,7 @@ public enum HTTPHeadParser {
         head.messageStart = messageStart
         head.headLength = headEnd
         do {
+            try checkEveryCRIsFollowedByLF(bytes, from: messageStart, to: headEnd)
             let firstLine = lineBounds(bytes, from: messageStart)
             if isRequest {
                 try parseRequestLine(bytes, from: messageStart, to: firstLine.contentEnd, into: head)
@@ -124,10 +127,31 @@ public enum HTTPHeadParser {
                 scanned = lf + 1
                 return .found(start: start, end: lf + 1)
             }
+            // CR CR LF can never become a valid line end: refuse it now rather than wait for the head to end.
+            if lf - 2 >= start && bytes[lf - 1] == ByteClass.cr && bytes[lf - 2] == ByteClass.cr {
+                return .failed(.bareCarriageReturn)
+            }
             position = lf + 1
         }
         scanned = max(scanned, limit)
         return bytes.count >= maxHeadBytes ? .failed(.headTooLarge) : .incomplete
+    }
+
+    /// RFC 9112 §2.2: a CR anywhere but right before an LF is refused. Checked once over the whole head (one
+    /// memchr per line), so the validation below never meets a CR inside a line.
+    static func checkEveryCRIsFollowedByLF(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        to end: Int
+    ) throws(HTTPParseError) {
+        let base = bytes.baseAddress!
+        var position = start
+        while position < end, let found = memchr(base + position, Int32(ByteClass.cr), end - position) {
+            let cr = base.distance(to: UnsafeRawPointer(found))
+            // The head ends with an LF, so a CR inside it always has a next byte within `end`.
+            guard bytes[cr + 1] == ByteClass.lf else { throw .bareCarriageReturn }
+            position = cr + 2
+        }
     }
 
     /// The line starting at `start` (which the caller knows is followed by an LF before the head's end):

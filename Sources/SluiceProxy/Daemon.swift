@@ -117,6 +117,8 @@ public enum Daemon {
             }
         }
         // Identity last: the pidfile may live where only root writes (/run).
+        // Before any chroot: a chrooted process cannot reach NOTIFY_SOCKET by its path any more.
+        let notifier = ServiceNotifier(preconnect: config.global.chroot != nil)
         if let failure = Privileges.drop(config.global) {
             log.admin(.alert, failure)
             return 1
@@ -128,7 +130,6 @@ public enum Daemon {
             log.admin(.alert, "cannot create signalfd: \(error)")
             return 1
         }
-        let notifier = ServiceNotifier()
         let loop: Loop
         do {
             loop = try Loop(

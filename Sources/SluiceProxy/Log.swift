@@ -39,11 +39,30 @@ final class LogSink {
     let target: LogTarget
     private let fd: FD
     private let ownsFD: Bool
+    /// The sink whose socket this one shares (a reload keeps sockets to unchanged destinations open, which also
+    /// keeps /dev/log reachable after a chroot).
+    private let sharedWith: LogSink?
+
+    /// A sink for `target` that reuses `existing`'s socket when it goes to the same destination.
+    static func make(_ target: LogTarget, reusing existing: [LogSink]) -> LogSink? {
+        if let same = existing.first(where: { $0.target.destination == target.destination }) {
+            return LogSink(target: target, sharing: same)
+        }
+        return LogSink(target: target)
+    }
+
+    private init(target: LogTarget, sharing other: LogSink) {
+        self.target = target
+        fd = other.fd
+        ownsFD = false
+        sharedWith = other.sharedWith ?? other
+    }
 
     /// Opens the destination: stdout/stderr are used as they are; a unix datagram path or a UDP address gets a
     /// connected datagram socket. Fails (returns nil) only if no socket can be created.
     init?(target: LogTarget) {
         self.target = target
+        sharedWith = nil
         switch target.destination {
         case .stdout:
             fd = .standardOutput
@@ -109,11 +128,12 @@ final class LogSink {
             line.append(Int(pid))
             line.append(" - - ")
         }
+        // `len N` bounds the whole line, its final LF included, as HAProxy counts it.
         let room = max(0, target.maxLength - line.count - 1)
         line.append(bytes: UnsafeRawBufferPointer(rebasing: message.prefix(room)))
+        line.append(byte: 10)
         switch target.destination {
         case .stdout, .stderr:
-            line.append(byte: 10)
             line.withBytes { _ = Sys.write(fd, from: $0) }
         case .unixDatagram, .udp:
             line.withBytes { _ = Sys.send(fd, from: $0) }

@@ -68,7 +68,7 @@ extension Loop {
         if newMaxConnections * 2 + 100 > fdCapacity && newMaxConnections > maxConnections {
             return "maxconn \(newMaxConnections) is above what the fd table (\(fdCapacity)) allows, which requires a restart"
         }
-        let sinks = config.global.logTargets.compactMap { LogSink(target: $0) }
+        let sinks = config.global.logTargets.compactMap { LogSink.make($0, reusing: log.globalSinks) }
         let built = Runtime.build(
             config,
             globalMaxConnections: newMaxConnections,
@@ -174,6 +174,8 @@ extension Loop {
         maxConnections = newMaxConnections
         installListeners()
         resumeListenersBelowLimits()
+        // Waiting sessions may fit now (a raised maxconn, a server with a new address): serve them.
+        for b in next.backends { dispatchQueue(of: b) }
 
         forEachOpenSession { s in
             if s.frontend.isRemoved || s.backend?.isRemoved == true || s.server?.isRemoved == true {

@@ -316,15 +316,20 @@ final class Loop: PollDispatcher {
     /// A server connection slot freed: the oldest session queued on that backend gets a server now.
     func releaseServerSlot(_ server: Server) {
         server.currentConnections -= 1
-        let backend = server.backend
-        guard !backend.queue.isEmpty else { return }
-        switch backend.balancer.pick(backend.servers, client: .none) {
-        case .server(let s):
-            if let next = backend.queue.popFirst() {
-                next.dequeued(to: s)
-            }
-        case .queue, .unavailable:
-            break
+        // A server a reload removed is no longer in any backend's list: its freed slot serves nobody.
+        guard !server.isRemoved else { return }
+        dispatchQueue(of: server.backend, limit: 1)
+    }
+
+    /// Hands free server slots to the oldest sessions waiting in `backend`'s queue, at most `limit` of them.
+    func dispatchQueue(of backend: Backend, limit: Int = Int.max) {
+        var served = 0
+        while served < limit, !backend.queue.isEmpty {
+            guard case .server(let s) = backend.balancer.pick(backend.servers, client: .none),
+                let next = backend.queue.popFirst()
+            else { return }
+            next.dequeued(to: s)
+            served += 1
         }
     }
 

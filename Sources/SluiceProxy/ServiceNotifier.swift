@@ -13,11 +13,25 @@ final class ServiceNotifier {
     /// WATCHDOG_USEC (when WATCHDOG_PID is ours or unset), in microseconds; nil without a watchdog.
     let watchdogMicroseconds: UInt64?
     private var lastStatus = ""
+    /// With `chroot`, a datagram socket connected to NOTIFY_SOCKET before the chroot: libsystemd's sd_notify
+    /// opens the socket by path on every call, which the chrooted process can no longer reach.
+    private var connectedSocket = FD.invalid
 
-    init() {
-        isEnabled = getenvString("NOTIFY_SOCKET") != nil
+    /// `preconnect`: connect to NOTIFY_SOCKET now (the process is about to chroot).
+    init(preconnect: Bool = false) {
+        let path = getenvString("NOTIFY_SOCKET")
+        isEnabled = path != nil
         var usec: UInt64 = 0
         watchdogMicroseconds = csluice_sd_watchdog_enabled(0, &usec) > 0 && usec > 0 ? usec : nil
+        if preconnect, let path, let fd = try? Sys.socket(domain: AF_UNIX, type: CInt(SOCK_DGRAM.rawValue)) {
+            // An abstract socket ("@name") has a leading NUL instead of '@'.
+            let target = path.hasPrefix("@") ? "\0" + path.dropFirst() : path
+            if case .connected = Sys.connect(fd, toUnixPath: target) {
+                connectedSocket = fd
+            } else {
+                Sys.close(fd)
+            }
+        }
     }
 
     /// `READY=1` plus a status line: every listener is bound and the loop runs (also after each reload).
@@ -51,6 +65,11 @@ final class ServiceNotifier {
 
     private func send(_ message: String) {
         guard isEnabled else { return }
+        if connectedSocket.isValid {
+            var text = message
+            text.withUTF8 { _ = Sys.send(connectedSocket, from: UnsafeRawBufferPointer($0)) }
+            return
+        }
         _ = csluice_sd_notify(0, message)
     }
 

@@ -114,7 +114,7 @@ if options.checkOnly {
         writeLine("[ALERT] Fatal errors found in configuration.", to: 2)
         exit(1)
     }
-    writeLine("Configuration file is valid", to: 1)
+    if !options.daemon.isQuiet { writeLine("Configuration file is valid", to: 1) }
     exit(0)
 }
 exit(Daemon.run(configuration, configPaths: options.configPaths, options: options.daemon))

@@ -134,8 +134,6 @@ def test_chroot_confines_and_reload_reads_the_config_inside(sluice, backends, fe
         assert recv_exact(c, 2) == b"B\n", "the reload did not read the config inside the chroot"
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: sd_notify opens NOTIFY_SOCKET by path after chroot, so READY=1 "
-                                       "never reaches systemd (the socket must be connected before the chroot)")
 def test_chroot_still_notifies_systemd(sluice, backends, fe, tmp_path):
     """Under systemd, NOTIFY_SOCKET (/run/systemd/notify) does not exist inside the chroot: READY=1 must still
     arrive (the start would otherwise time out)."""

@@ -393,7 +393,6 @@ def test_reload_summary_kept_changed_and_replaced_servers(sluice, backends, fe):
     assert b.accepted == 1 and a.accepted == 0
 
 
-@pytest.mark.xfail(strict=True, reason=QUEUE_BUG)
 def test_queued_session_is_served_when_a_reload_adds_room(sluice, backends, fe):
     """A session queued behind a full server must get a server as soon as a reload gives the backend room (a
     higher maxconn on the kept server), not only when the next slot frees or at `timeout queue`."""
@@ -413,7 +412,6 @@ def test_queued_session_is_served_when_a_reload_adds_room(sluice, backends, fe):
         c2.close()
 
 
-@pytest.mark.xfail(strict=True, reason=QUEUE_BUG)
 def test_queued_session_moves_to_the_server_that_replaced_a_full_one(sluice, backends, fe):
     """s1 full (maxconn 1) with c2 queued; a reload gives s1 a new address (a new, empty server): c2 must be
     served by the new server promptly, not left waiting for a slot on the removed one or for `timeout queue`."""

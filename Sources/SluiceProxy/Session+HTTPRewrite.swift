@@ -24,7 +24,7 @@ extension Session {
         b.append(byte: 32)
         if hasEdits { writeEditedTarget(&b, view, &ctx) } else { b.append(view.slice(head.target)) }
         b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-        let connectionIndex = head.headerIndex(named: "connection", in: bytes)
+        let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
         for i in 0..<head.headerCount {
             let name = head.name(at: i)
             if Self.isHopByHop(name, bytes: bytes, keepUpgrade: http.isUpgradeRequest) { continue }
@@ -82,7 +82,7 @@ extension Session {
         b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.reasonRange.start)..<Int(head.reasonRange.end)]))
         b.append("\r\n")
         let switching = head.status == 101
-        let connectionIndex = head.headerIndex(named: "connection", in: bytes)
+        let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
         for i in 0..<head.headerCount {
             let name = head.name(at: i)
             if Self.isHopByHop(name, bytes: bytes, keepUpgrade: switching) { continue }
@@ -134,6 +134,21 @@ extension Session {
         case 16: return HTTPBytes.equalsIgnoringCase(bytes, name, "proxy-connection")
         default: return false
         }
+    }
+
+    /// The Connection header's index when it names other headers (hop-by-hop too); nil in the common case of
+    /// `close`/`keep-alive`/`upgrade` only, so the per-header check is skipped.
+    static func connectionListingHeaders(_ head: HTTPHead, bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let index = head.headerIndex(named: "connection", in: bytes) else { return nil }
+        var tokens = HTTPListElements(bytes, in: head.value(at: index))
+        while let t = tokens.next() {
+            if !(HTTPBytes.equalsIgnoringCase(bytes, t, "close") || HTTPBytes.equalsIgnoringCase(bytes, t, "keep-alive")
+                || HTTPBytes.equalsIgnoringCase(bytes, t, "upgrade"))
+            {
+                return index
+            }
+        }
+        return nil
     }
 
     /// True when `name` is one of the header names listed in the Connection header at `index` (they are

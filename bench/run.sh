@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# sluice vs HAProxy 2.6 (nbthread 1), side by side on the same nginx backend, in one run.
-# Usage: bench/run.sh [modes="tcp"] [rounds=5] [seconds=5]
-#   modes: space-separated list of tcp (more come with the HTTP and TLS issues)
+# sluice vs HAProxy 2.6 (nbthread 1) [vs nginx, 1 worker, in http mode], side by side on the same nginx backend,
+# in one run.
+# Usage: bench/run.sh [modes="http tcp"] [rounds=5] [seconds=5]
+#   modes: space-separated list of http and tcp (https: see bench/tls.sh)
 # For each mode: alternating wrk rounds (1 thread, 50 keep-alive connections, small body) against each proxy,
 # printing req/s and proxy CPU microseconds per request (utime+stime from /proc/PID/stat) for every round,
 # the median CPU ratio sluice/HAProxy, then syscalls per request counted with `strace -c -f` over a fixed
 # 20,000 keep-alive requests (h2load). Everything binds 127.0.0.1 only and stops by itself.
 # Quote ratios, not absolute numbers: the machine is shared and noisy.
 set -u
-MODES=${1:-tcp}; ROUNDS=${2:-5}; SECONDS_PER_ROUND=${3:-5}
+MODES=${1:-http tcp}; ROUNDS=${2:-5}; SECONDS_PER_ROUND=${3:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SLUICE=${SLUICE_BIN:-$HERE/../.build/release/sluice}
 HAPROXY=${HAPROXY_BIN:-/usr/sbin/haproxy}
@@ -53,9 +54,23 @@ frontend fe
     bind 127.0.0.1:$2
     default_backend be
 backend be
+$( [ "$1" = http ] && echo "    http-reuse always" )
     server s1 127.0.0.1:$BE
 EOC
 }
+nginx_proxy() { # port -> starts nginx as a reverse proxy (1 worker, upstream keep-alive) and prints its pid file
+  cat > "$W/np.conf" <<EOC
+worker_processes 1; pid $W/np.pid; error_log $W/np.err; daemon on;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path $W/tmp; proxy_temp_path $W/tmp; fastcgi_temp_path $W/tmp;
+  uwsgi_temp_path $W/tmp; scgi_temp_path $W/tmp;
+  upstream up { server 127.0.0.1:$BE; keepalive 64; }
+  server { listen 127.0.0.1:$1 backlog=4096; keepalive_requests 1000000;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+EOC
+  nginx -c "$W/np.conf" -e "$W/np.err"
+}
+worker_of() { pgrep -P "$(cat "$1")" | head -1; }
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
 round() { # pid port -> "req/s us/req errors"
@@ -89,6 +104,10 @@ for MODE in $MODES; do
   "$HAPROXY" -db -q -f "$W/haproxy-$MODE.cfg" > "$W/haproxy-$MODE.log" 2>&1 & HP=$!; PIDS+=($HP)
   wait_port "$PS" || { echo "sluice did not start:"; cat "$W/sluice-$MODE.log"; exit 2; }
   wait_port "$PH" || { echo "haproxy did not start:"; cat "$W/haproxy-$MODE.log"; exit 2; }
+  NP=""; NW=""
+  if [ "$MODE" = http ]; then
+    PN=$(port); nginx_proxy "$PN"; wait_port "$PN" && NP="$W/np.pid" && NW=$(worker_of "$NP")
+  fi
   echo "== mode $MODE"
   ratios=()
   for r in $(seq "$ROUNDS"); do
@@ -98,9 +117,22 @@ for MODE in $MODES; do
     ratios+=("$ratio")
     printf "round %d  sluice %10s req/s %6s us/req   haproxy %10s req/s %6s us/req   ratio %s   errors: sluice %s haproxy %s\n" \
       "$r" "$sr" "$su" "$hr" "$hu" "$ratio" "$se" "$he"
+    if [ -n "$NW" ]; then
+      read -r nr nu ne < <(round "$NW" "$PN")
+      printf "         nginx  %10s req/s %6s us/req   (reference, 1 worker)   errors: %s\n" "$nr" "$nu" "$ne"
+    fi
   done
   median=$(printf "%s\n" "${ratios[@]}" | grep -v NA | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "NA"; else print a[int((NR + 1) / 2)] }')
   ss=$(syscalls "$SP" "$PS"); hs=$(syscalls "$HP" "$PH")
   echo "mode=$MODE cpu_ratio_median=$median (target <= 1.0)  syscalls_per_request sluice=$ss haproxy=$hs"
+  if [ "$MODE" = http ] && [ "${MEMORY_CONNECTIONS:-5000}" -gt 0 ]; then
+    # Memory per idle keep-alive connection: N connections, one request each, held open; RSS delta / N.
+    N=${MEMORY_CONNECTIONS:-5000}
+    read -r _ _ sm < <(python3 "$HERE/tools/idle_conns.py" "$SP" "$PS" "$N")
+    read -r _ _ hm < <(python3 "$HERE/tools/idle_conns.py" "$HP" "$PH" "$N")
+    nm="NA"; [ -n "$NW" ] && read -r _ _ nm < <(python3 "$HERE/tools/idle_conns.py" "$NW" "$PN" "$N")
+    echo "memory per idle keep-alive connection (N=$N): sluice=${sm} B haproxy=${hm} B nginx=${nm} B"
+  fi
   kill "$SP" "$HP" 2>/dev/null; wait "$SP" "$HP" 2>/dev/null
+  [ -n "$NP" ] && kill "$(cat "$NP")" 2>/dev/null
 done

@@ -143,8 +143,8 @@ struct LoadBalancer {
         for k in 0..<n {
             let s = servers[(rotation + k) % n]
             guard eligible(s) else { continue }
-            // (conns + 1) / weight, compared without division.
-            let key = (s.currentConnections + 1) * 256 / s.weight
+            // connections / weight, as HAProxy's fwlc key: idle servers tie at 0 and share the load in rotation.
+            let key = s.currentConnections * 256 / s.weight
             if best == nil || key < bestKey {
                 best = s
                 bestKey = key

@@ -115,6 +115,8 @@ class HttpBackend(Backend):
         self.requests: list[Request] = []
         self.ws_messages: list[tuple[int, bytes]] = []  # (opcode, payload) of every data frame received
         self.ws_errors: list[str] = []
+        # Query parameters applied to every request that does not set them (e.g. "delay=100": a slow server).
+        self.default_query = ""
         super().__init__(_serve, name)
 
     # ---- queries for tests (all under the Condition) ----
@@ -325,6 +327,8 @@ async def _serve(backend: HttpBackend, conn: ConnInfo, reader: asyncio.StreamRea
             await writer.drain()
             return
         q = req.query
+        for key, values in urllib.parse.parse_qs(backend.default_query, keep_blank_values=True).items():
+            q.setdefault(key, values)
         if "websocket" in (req.header("upgrade") or "").lower():
             conn.requests += 1
             _record(backend, req)

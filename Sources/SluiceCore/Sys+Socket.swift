@@ -23,6 +23,11 @@ public enum ConnectResult: Sendable, Equatable {
 }
 
 extension Sys {
+    /// SOCK_STREAM and SOCK_DGRAM for callers of `socket(domain:type:)` in other modules (spelled here once: the
+    /// constant is visible through two clang modules there, Glibc's and CSluiceSys's, which debug builds refuse).
+    public static let streamSocket = CInt(SOCK_STREAM.rawValue)
+    public static let datagramSocket = CInt(SOCK_DGRAM.rawValue)
+
     /// socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC added to `type`.
     @inline(never)
     public static func socket(domain: CInt, type: CInt, protocol proto: CInt = 0) throws(Errno) -> FD {

@@ -157,7 +157,7 @@ public enum Daemon {
 
     /// The address a socket is bound to, as a bind line would name it (nil if not a stream socket).
     static func boundAddress(of fd: FD) -> BindAddress? {
-        guard let info = Sys.socketInfo(fd), info.type == CInt(SOCK_STREAM.rawValue) else { return nil }
+        guard let info = Sys.socketInfo(fd), info.type == Sys.streamSocket else { return nil }
         if info.domain == AF_UNIX {
             let path = Sys.localUnixPath(fd)
             return path.isEmpty ? nil : .unix(path: path)

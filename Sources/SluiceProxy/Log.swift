@@ -71,14 +71,14 @@ final class LogSink {
             fd = .standardError
             ownsFD = false
         case .unixDatagram(let path):
-            guard let s = try? Sys.socket(domain: AF_UNIX, type: CInt(SOCK_DGRAM.rawValue)) else { return nil }
+            guard let s = try? Sys.socket(domain: AF_UNIX, type: Sys.datagramSocket) else { return nil }
             // A missing /dev/log is not fatal: sends fail silently, as syslog(3) does.
             _ = Sys.connect(s, toUnixPath: path)
             fd = s
             ownsFD = true
         case .udp(let address):
             let endpoint = Runtime.endpoint(for: address)
-            guard let s = try? Sys.socket(domain: endpoint.socketDomain, type: CInt(SOCK_DGRAM.rawValue)) else {
+            guard let s = try? Sys.socket(domain: endpoint.socketDomain, type: Sys.datagramSocket) else {
                 return nil
             }
             _ = Sys.connect(s, to: endpoint)

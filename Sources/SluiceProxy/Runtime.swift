@@ -210,7 +210,7 @@ final class Runtime {
             let endpoint = endpoint(for: network)
             let fd: FD
             do {
-                fd = try Sys.socket(domain: endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
+                fd = try Sys.socket(domain: endpoint.socketDomain, type: Sys.streamSocket)
             } catch {
                 return .failure(BindFailure("cannot create listening socket (\(error))"))
             }
@@ -233,7 +233,7 @@ final class Runtime {
         case .unix(let path):
             let fd: FD
             do {
-                fd = try Sys.socket(domain: AF_UNIX, type: CInt(SOCK_STREAM.rawValue))
+                fd = try Sys.socket(domain: AF_UNIX, type: Sys.streamSocket)
             } catch {
                 return .failure(BindFailure("cannot create listening socket (\(error))"))
             }
@@ -251,7 +251,7 @@ final class Runtime {
             guard let info = Sys.socketInfo(fd) else {
                 return .failure(BindFailure("inherited fd \(n) is not an open socket"))
             }
-            guard info.type == CInt(SOCK_STREAM.rawValue) else {
+            guard info.type == Sys.streamSocket else {
                 return .failure(BindFailure("inherited fd \(n) is not a stream socket"))
             }
             do {

@@ -23,7 +23,7 @@ final class ServiceNotifier {
         isEnabled = path != nil
         var usec: UInt64 = 0
         watchdogMicroseconds = csluice_sd_watchdog_enabled(0, &usec) > 0 && usec > 0 ? usec : nil
-        if preconnect, let path, let fd = try? Sys.socket(domain: AF_UNIX, type: CInt(SOCK_DGRAM.rawValue)) {
+        if preconnect, let path, let fd = try? Sys.socket(domain: AF_UNIX, type: Sys.datagramSocket) {
             // An abstract socket ("@name") has a leading NUL instead of '@'.
             let target = path.hasPrefix("@") ? "\0" + path.dropFirst() : path
             if case .connected = Sys.connect(fd, toUnixPath: target) {

@@ -69,7 +69,7 @@ extension Session {
         serverActivity = now
         let fd: FD
         do {
-            fd = try Sys.socket(domain: server.endpoint.socketDomain, type: CInt(SOCK_STREAM.rawValue))
+            fd = try Sys.socket(domain: server.endpoint.socketDomain, type: Sys.streamSocket)
         } catch {
             // Out of descriptors or memory: stop accepting clients that could not be served either, and retry
             // this one like a failed connection (HAProxy's SF_ERR_RESOURCE), after the turn-around delay.

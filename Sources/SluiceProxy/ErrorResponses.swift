@@ -5,10 +5,25 @@
 
 /// Prebuilt error responses of one proxy. Immutable.
 struct ErrorResponses {
-    /// Status -> complete message bytes (status line, headers, body), with `connection: close`.
-    private var messages: [Int: [UInt8]] = [:]
+    /// Status -> complete message bytes (status line, headers, body), with `connection: close`: the built-in
+    /// texts (rendered once for the process: 1,000 backends must not render them 1,000 times), then `errorfile`s.
+    private var messages: [Int: [UInt8]] = Self.builtInMessages.close
     /// The same without `connection: close`, for answers after which the connection stays (deny, return).
-    private var keepAliveMessages: [Int: [UInt8]] = [:]
+    private var keepAliveMessages: [Int: [UInt8]] = Self.builtInMessages.keepAlive
+
+    /// HAProxy's texts, rendered once.
+    private static let builtInMessages: (close: [Int: [UInt8]], keepAlive: [Int: [UInt8]]) = {
+        var close: [Int: [UInt8]] = [:]
+        var keepAlive: [Int: [UInt8]] = [:]
+        for e in builtIn {
+            let body = Array("<html><body><h1>\(e.status) \(e.reason)</h1>\n\(e.text)\n</body></html>\n".utf8)
+            close[e.status] = render(status: e.status, reason: e.reason, contentType: "text/html", body: body,
+                extraHeaders: "cache-control: no-cache\r\n", close: true)
+            keepAlive[e.status] = render(status: e.status, reason: e.reason, contentType: "text/html", body: body,
+                extraHeaders: "cache-control: no-cache\r\n", close: false)
+        }
+        return (close, keepAlive)
+    }()
 
     /// HAProxy 2.6's built-in texts.
     static let builtIn: [(status: Int, reason: String, text: String)] = [
@@ -39,14 +54,6 @@ struct ErrorResponses {
     /// Built-in responses, with `errorFiles` (status -> raw bytes of an HTTP response, HAProxy's errorfile format)
     /// taking precedence.
     init(errorFiles: [Int: [UInt8]] = [:]) {
-        for e in Self.builtIn {
-            let body = Array("<html><body><h1>\(e.status) \(e.reason)</h1>\n\(e.text)\n</body></html>\n".utf8)
-            for close in [true, false] {
-                let m = Self.render(status: e.status, reason: e.reason, contentType: "text/html", body: body,
-                    extraHeaders: "cache-control: no-cache\r\n", close: close)
-                if close { messages[e.status] = m } else { keepAliveMessages[e.status] = m }
-            }
-        }
         for (status, bytes) in errorFiles {
             messages[status] = bytes
             keepAliveMessages[status] = bytes

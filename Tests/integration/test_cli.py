@@ -160,3 +160,21 @@ def test_pidfile(sluice, backends, fe, tmp_path):
     assert pidfile.exists(), f"-p {pidfile}: no pidfile once READY"
     content = pidfile.read_text().strip()
     assert content == str(sl.pid), f"-p: pidfile holds {content!r}, sluice's pid is {sl.pid}"
+
+
+def test_sample_config_is_valid(tmp_path):
+    """config/sluice.cfg (what `make run` starts) passes `sluice -c` with a certificate like the one make run
+    generates."""
+    import os
+    import subprocess
+    from conftest import REPO, SLUICE_BIN
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    pem = tmp_path / "demo.pem"
+    pem.write_bytes(crt.read_bytes() + key.read_bytes())
+    env = dict(os.environ, DEMO_CERT=str(pem))
+    r = subprocess.run([SLUICE_BIN, "-c", "-f", str(REPO / "config" / "sluice.cfg")], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr

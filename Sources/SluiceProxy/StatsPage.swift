@@ -14,7 +14,7 @@ struct StatsPageRequest: Equatable {
 
     /// Reads HAProxy's `;csv`, `;norefresh`, `;up` and `;no-maint` anywhere after the prefix.
     init(suffix: String) {
-        for option in suffix.split(separator: ";").dropFirst() {
+        for option in suffix.split(separator: ";", omittingEmptySubsequences: false).dropFirst() {
             switch option.prefix(while: { $0 != "?" && $0 != "&" && $0 != "/" }) {
             case "csv": isCSV = true
             case "norefresh": refreshes = false

@@ -291,10 +291,7 @@ extension Loop {
                 return sid != -1 && row.kind == .server && String(sid) != row["sid"]
             }
         }
-        if level < .operator {
-            // Addresses are for operators and admins, as in HAProxy.
-            for i in rows.indices { rows[i]["addr"] = "" }
-        }
+        if level < .operator { StatsRow.hideLegends(&rows) }
         return StatsCSV.render(rows)
     }
 

@@ -96,6 +96,7 @@ extension Session {
         let suffix = String(decoding: target.dropFirst(page.uriPrefix.utf8.count), as: UTF8.self)
         let options = StatsPageRequest(suffix: suffix)
         var rows = loop.statsRows()
+        StatsRow.hideLegends(&rows)
         if options.onlyUp { rows.removeAll { $0.kind == .server && PrometheusExporter.stateLabel($0) != "UP" } }
         if options.hidesMaintenance { rows.removeAll { $0.kind == .server && $0["status"] == "MAINT" } }
         let refresh = options.refreshes ? page.refreshMs.map { max(1, $0 / 1000) } : nil

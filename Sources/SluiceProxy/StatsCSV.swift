@@ -38,6 +38,15 @@ struct StatsRow: Equatable {
         set { self[column] = newValue.map { String($0) } ?? "" }
     }
 
+    /// Server addresses and balance algorithms are for operators and admins: HAProxy leaves them out of the
+    /// stats page and of a `level user` socket's `show stat` (its "legends").
+    static func hideLegends(_ rows: inout [StatsRow]) {
+        for i in rows.indices {
+            rows[i]["addr"] = ""
+            rows[i]["algo"] = ""
+        }
+    }
+
     var proxy: String { values[0] }
     var service: String { values[1] }
 }

@@ -210,9 +210,9 @@ extension Loop {
             c.input.removeSubrange(...newline)
             for words in AdminCommandLine.parse(text) {
                 let answer = runAdminCommand(words, &c.context)
+                if c.context.wantsClose { break }  // `quit` answers nothing
                 c.output.append(contentsOf: answer.utf8)
                 c.output.append(10)
-                if c.context.wantsClose { break }
             }
             if c.context.wantsClose { break }
             if c.context.isInteractive { c.output.append(contentsOf: "> ".utf8) }

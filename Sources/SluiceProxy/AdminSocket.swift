@@ -25,6 +25,10 @@ final class AdminListener {
     var config: StatsSocket
     /// Index in Loop.adminListeners (the poller owner id).
     let index: Int
+    /// Connections open on this socket; at `maxConnections` it stops accepting until one closes.
+    var openConnections = 0
+    /// HAProxy's default `maxconn` of a stats socket.
+    static let maxConnections = 10
 
     init(fd: FD, config: StatsSocket, index: Int) {
         self.fd = fd
@@ -40,6 +44,8 @@ final class AdminConnection {
     /// Index in Loop.adminConnections (the poller owner id and timer index).
     let slot: Int
     let timer: TimerID
+    /// The listener it came from (it counts its connections; kept alive here after a reload removed it).
+    let listener: AdminListener
     var context: AdminContext
     /// Received bytes not yet made into a line.
     var input: [UInt8] = []
@@ -49,11 +55,12 @@ final class AdminConnection {
     /// Close once `output` is out.
     var closesAfterOutput = false
 
-    init(fd: FD, slot: Int, timer: TimerID, level: StatsLevel) {
+    init(fd: FD, slot: Int, timer: TimerID, listener: AdminListener) {
         self.fd = fd
         self.slot = slot
         self.timer = timer
-        self.context = AdminContext(level: level)
+        self.listener = listener
+        self.context = AdminContext(level: listener.config.level)
     }
 }
 
@@ -126,9 +133,13 @@ extension Loop {
     func acceptAdminConnections(_ index: Int) {
         guard let l = adminListeners[index] else { return }
         for _ in 0..<maxAccept {
+            if l.openConnections >= AdminListener.maxConnections {
+                poller.stopRecv(l.fd)  // the kernel backlog holds the next clients until a connection closes
+                return
+            }
             switch Sys.accept4(l.fd) {
             case .accepted(let fd, _):
-                startAdminConnection(fd, level: l.config.level)
+                startAdminConnection(fd, listener: l)
             case .wouldBlock:
                 poller.pollRecv(l.fd)
                 return
@@ -140,10 +151,11 @@ extension Loop {
         }
     }
 
-    private func startAdminConnection(_ fd: FD, level: StatsLevel) {
+    private func startAdminConnection(_ fd: FD, listener: AdminListener) {
         let slot = adminConnections.firstIndex(where: { $0 == nil }) ?? adminConnections.count
         let timer = timers.allocate(token: TimerKind.adminConnection.token(slot))
-        let c = AdminConnection(fd: fd, slot: slot, timer: timer, level: level)
+        let c = AdminConnection(fd: fd, slot: slot, timer: timer, listener: listener)
+        listener.openConnections += 1
         if slot == adminConnections.count { adminConnections.append(c) } else { adminConnections[slot] = c }
         process.adminConnections += 1
         poller.register(fd, kind: .adminConnection, owner: UInt32(slot))
@@ -155,6 +167,11 @@ extension Loop {
         poller.delete(c.fd)
         timers.release(c.timer)
         adminConnections[c.slot] = nil
+        let l = c.listener
+        l.openConnections -= 1
+        if l.openConnections == AdminListener.maxConnections - 1, adminListeners[l.index] === l {
+            poller.wantRecv(l.fd)
+        }
     }
 
     // MARK: connections

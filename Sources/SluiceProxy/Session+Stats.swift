@@ -129,7 +129,9 @@ extension Session {
     /// Answers with `message` of any size: the first buffer now, the rest as the client takes it (see
     /// `sendMoreLocalBody`). The request head leaves the buffer when it has no body; otherwise the connection
     /// closes after the answer (its body is not read).
-    private func respondWithLargeMessage(_ message: [UInt8], _ head: HTTPHead, closes: Bool) {
+    private func respondWithLargeMessage(_ fullMessage: [UInt8], _ head: HTTPHead, closes: Bool) {
+        var message = fullMessage
+        if http.method == .head, let end = Self.headLength(of: message) { message.removeSubrange(end...) }
         let hasBody = head.requestBodyLength() != .none
         if !hasBody {
             http.requestPhase = .done
@@ -144,6 +146,16 @@ extension Session {
                 keepAlive: !closes && !hasBody
             )
         }
+    }
+
+    /// The length of a composed response's head (through the empty line), nil without one.
+    static func headLength(of message: [UInt8]) -> Int? {
+        guard message.count >= 4 else { return nil }
+        for i in 0...(message.count - 4)
+        where message[i] == 13 && message[i + 1] == 10 && message[i + 2] == 13 && message[i + 3] == 10 {
+            return i + 4
+        }
+        return nil
     }
 
     /// The response buffer was sent whole and a local answer has more: the next part goes out now.

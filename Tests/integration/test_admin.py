@@ -341,3 +341,33 @@ def test_admin_state_survives_reload_unless_the_line_changed(sluice, backends, f
     assert not os.path.exists(f"{sockdir}/user.sock")
     assert cli(f"{sockdir}/other.sock", "show cli level") == "user\n\n"
     assert os.stat(adm).st_ino == inode
+
+
+def test_eleventh_connection_waits_for_a_free_slot(sluice, backends, fe, sockdir):
+    """A stats socket serves 10 connections at once (HAProxy's default `maxconn` for it); the next one waits in
+    the backlog and is served as soon as one closes."""
+    s1, s2 = backends.http("s1"), backends.http("s2")
+    sluice(admin_config(sockdir, two(s1, s2)), fds={"FE1": fe()})
+    adm = f"{sockdir}/admin.sock"
+    held = []
+    try:
+        for _ in range(10):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(adm)
+            s.sendall(b"prompt\n")
+            assert s.recv(100) == b"\n> "
+            held.append(s)
+        extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        held.append(extra)
+        extra.connect(adm)
+        extra.sendall(b"show cli level\n")
+        extra.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            extra.recv(100)
+        held.pop(0).close()
+        extra.settimeout(5)
+        assert extra.recv(100) == b"admin\n\n"
+    finally:
+        for s in held:
+            s.close()

@@ -180,3 +180,13 @@ def test_prometheus_backend_up(sluice, backends, fe):
     assert metric(samples, "sluice_backend_up", proxy="be") == 1
     assert metric(samples, "sluice_backend_up", proxy="empty") == 0
     assert metric(samples, "sluice_server_status", proxy="empty", server="x", state="MAINT") == 1
+
+
+def test_head_on_the_stats_page_has_no_body(sluice, backends, fe):
+    s1 = backends.http("s1")
+    port = sluice(http_config("stats uri /stats", {"be": f"server s1 {s1.addr}"}), fds={"FE1": fe()}).ports["FE1"]
+    with HttpConn(port) as c:
+        r = c.request("HEAD", "/stats;csv")
+        assert r.status == 200 and r.body == b"", r
+        r = c.request("GET", "/stats;csv")  # the same connection goes on: no stray body bytes
+        assert r.status == 200 and r.body.startswith(b"# pxname,"), r

@@ -188,6 +188,7 @@ extension Backend {
     /// Reload: the backend of the same name before it keeps counting from where it was.
     func inheritCounters(from old: Backend) {
         stats = old.stats
+        stats.maxQueue = max(stats.maxQueue, old.queue.maxCount)
         totalConnections = old.totalConnections
         deniedConnections = old.deniedConnections
     }
@@ -204,7 +205,6 @@ extension Loop {
         }
         for b in runtime.backends {
             b.stats.sessionRate.tick(total: b.totalConnections)
-            b.stats.maxQueue = max(b.stats.maxQueue, b.queue.count)
             for s in b.servers { s.stats.sessionRate.tick(total: s.totalConnections) }
         }
     }

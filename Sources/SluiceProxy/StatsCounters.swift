@@ -74,7 +74,8 @@ struct TrafficCounters: Equatable {
     var intercepted = 0
     /// hrsp_*.
     var responses = StatusClassCounts()
-    /// qmax: the longest queue seen (backends).
+    /// qmax: the longest queue seen by the backends of the same name before the last reload (the running one
+    /// keeps its own in SessionQueue.maxCount).
     var maxQueue = 0
     /// When traffic last went through (lastsess); -1 = never.
     var lastSessionTicks: Ticks = -1

@@ -215,7 +215,7 @@ extension Loop {
             idle += s.idleSlots.count
         }
         r[int: "qcur"] = b.queue.count
-        r[int: "qmax"] = c.maxQueue
+        r[int: "qmax"] = max(c.maxQueue, b.queue.maxCount)
         r[int: "scur"] = b.currentConnections
         r[int: "smax"] = c.maxSessions
         r[int: "slim"] = fullConnections(of: b)
@@ -298,10 +298,9 @@ extension Loop {
         let listenerCount = listeners.reduce(0) { $0 + ($1 == nil ? 0 : 1) } + adminListeners.count
         var outBytes = 0
         for f in runtime.frontends { outBytes += f.stats.bytesOut }
-        let hidesVersion = runtime.config.proxies.contains { $0.stats?.hidesVersion == true }
         return [
             ("Name", "sluice"),
-            ("Version", hidesVersion ? "" : Daemon.version),
+            ("Version", Daemon.version),
             ("Release_date", ""),
             ("Nbthread", "1"),
             ("Nbproc", "1"),

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from conftest import HAPROXY_MODE
+from conftest import HAPROXY_MODE, wait_until
 from httpclient import HttpConn, http_config
 from statsclient import HAPROXY_CSV_HEADER, PROM, metric, num, parse_csv, parse_prometheus
 
@@ -190,3 +190,26 @@ def test_head_on_the_stats_page_has_no_body(sluice, backends, fe):
         assert r.status == 200 and r.body == b"", r
         r = c.request("GET", "/stats;csv")  # the same connection goes on: no stray body bytes
         assert r.status == 200 and r.body.startswith(b"# pxname,"), r
+
+
+def test_queue_counters(sluice, backends, fe):
+    """Three slow requests at once on a `maxconn 1` server: two wait in the backend queue (qcur while they wait,
+    qmax after), the server never has more than one (smax)."""
+    import concurrent.futures
+
+    s1 = backends.http("s1")
+    cfg = http_config("stats uri /stats", {"be": f"timeout queue 5s\nserver s1 {s1.addr} maxconn 1"})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(get, port, f"/slow?delay=800&i={i}") for i in range(3)]
+        s1.wait_requests(1)
+
+        def queued() -> int:
+            return num(parse_csv(get(port, "/stats;csv").body.decode())[1][("be", "BACKEND")], "qcur")
+
+        wait_until(lambda: queued() == 2, 0.7, "two requests in the backend queue (qcur 2)")
+        assert [f.result(timeout=10).status for f in futures] == [200, 200, 200]
+    _, after = parse_csv(get(port, "/stats;csv").body.decode())
+    assert num(after[("be", "BACKEND")], "qcur") == 0 and num(after[("be", "BACKEND")], "qmax") == 2
+    assert num(after[("be", "s1")], "smax") == 1 and num(after[("be", "s1")], "slim") == 1
+    assert num(after[("be", "s1")], "stot") == 3

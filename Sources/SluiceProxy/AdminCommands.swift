@@ -76,36 +76,96 @@ struct AdminCommand {
 
     /// Every command, in `help`'s order (HAProxy's: alphabetical, then help, prompt and quit).
     static let all: [AdminCommand] = [
-        AdminCommand(words: ["disable", "server"], usage: "disable server (DEPRECATED)",
-                     help: "disable a server for maintenance (use 'set server' instead)", level: .admin),
-        AdminCommand(words: ["enable", "server"], usage: "enable server  (DEPRECATED)",
-                     help: "enable a disabled server (use 'set server' instead)", level: .admin),
-        AdminCommand(words: ["get", "weight"], usage: "get weight <bk>/<srv>", help: "report a server's current weight",
-                     level: .user),
-        AdminCommand(words: ["operator"], usage: "operator",
-                     help: "lower the level of the current CLI session to operator", level: .operator),
-        AdminCommand(words: ["set", "maxconn", "server"], usage: "set maxconn server <bk>/<srv>",
-                     help: "change a server's maxconn setting", level: .admin),
-        AdminCommand(words: ["set", "server"], usage: "set server <bk>/<srv> [opts]",
-                     help: "change a server's state or weight", level: .admin),
-        AdminCommand(words: ["set", "weight"], usage: "set weight <bk>/<srv>  (DEPRECATED)",
-                     help: "change a server's weight (use 'set server' instead)", level: .admin),
-        AdminCommand(words: ["show", "backend"], usage: "show backend",
-                     help: "list backends in the current running config", level: .user),
-        AdminCommand(words: ["show", "cli", "level"], usage: "show cli level",
-                     help: "display the level of the current CLI session", level: .user),
-        AdminCommand(words: ["show", "info"], usage: "show info",
-                     help: "report information about the running process", level: .user),
-        AdminCommand(words: ["show", "servers", "state"], usage: "show servers state [<backend>]",
-                     help: "dump volatile server information (all or for a single backend)", level: .user),
-        AdminCommand(words: ["show", "sess"], usage: "show sess [id]",
-                     help: "report the list of current sessions or dump this exact session", level: .operator),
-        AdminCommand(words: ["show", "stat"], usage: "show stat [no-maint|up]*",
-                     help: "report counters for each proxy and server", level: .user),
-        AdminCommand(words: ["show", "version"], usage: "show version", help: "show version of the current process",
-                     level: .user),
-        AdminCommand(words: ["user"], usage: "user", help: "lower the level of the current CLI session to user",
-                     level: .user),
+        AdminCommand(
+            words: ["disable", "server"],
+            usage: "disable server (DEPRECATED)",
+            help: "disable a server for maintenance (use 'set server' instead)",
+            level: .admin
+        ),
+        AdminCommand(
+            words: ["enable", "server"],
+            usage: "enable server  (DEPRECATED)",
+            help: "enable a disabled server (use 'set server' instead)",
+            level: .admin
+        ),
+        AdminCommand(
+            words: ["get", "weight"],
+            usage: "get weight <bk>/<srv>",
+            help: "report a server's current weight",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["operator"],
+            usage: "operator",
+            help: "lower the level of the current CLI session to operator",
+            level: .operator
+        ),
+        AdminCommand(
+            words: ["set", "maxconn", "server"],
+            usage: "set maxconn server <bk>/<srv>",
+            help: "change a server's maxconn setting",
+            level: .admin
+        ),
+        AdminCommand(
+            words: ["set", "server"],
+            usage: "set server <bk>/<srv> [opts]",
+            help: "change a server's state or weight",
+            level: .admin
+        ),
+        AdminCommand(
+            words: ["set", "weight"],
+            usage: "set weight <bk>/<srv>  (DEPRECATED)",
+            help: "change a server's weight (use 'set server' instead)",
+            level: .admin
+        ),
+        AdminCommand(
+            words: ["show", "backend"],
+            usage: "show backend",
+            help: "list backends in the current running config",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["show", "cli", "level"],
+            usage: "show cli level",
+            help: "display the level of the current CLI session",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["show", "info"],
+            usage: "show info",
+            help: "report information about the running process",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["show", "servers", "state"],
+            usage: "show servers state [<backend>]",
+            help: "dump volatile server information (all or for a single backend)",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["show", "sess"],
+            usage: "show sess [id]",
+            help: "report the list of current sessions or dump this exact session",
+            level: .operator
+        ),
+        AdminCommand(
+            words: ["show", "stat"],
+            usage: "show stat [no-maint|up]*",
+            help: "report counters for each proxy and server",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["show", "version"],
+            usage: "show version",
+            help: "show version of the current process",
+            level: .user
+        ),
+        AdminCommand(
+            words: ["user"],
+            usage: "user",
+            help: "lower the level of the current CLI session to user",
+            level: .user
+        ),
         AdminCommand(words: ["help"], usage: "help [<command>]", help: "list matching or all commands", level: .user),
         AdminCommand(words: ["prompt"], usage: "prompt", help: "toggle interactive mode with prompt", level: .user),
         AdminCommand(words: ["quit"], usage: "quit", help: "disconnect", level: .user),
@@ -137,7 +197,8 @@ struct AdminCommand {
         }
         if matches.isEmpty { matches = all.dropLast(3).filter { $0.words[0].hasPrefix(String(first.prefix(2))) } }
         if matches.isEmpty { return fullHelp("Unknown command. Please enter one of the following commands only :") }
-        let lines = ["Unknown command, but maybe one of the following ones is a better match:"]
+        let lines =
+            ["Unknown command, but maybe one of the following ones is a better match:"]
             + (matches + tail).map(\.helpLine)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -192,7 +253,8 @@ extension Loop {
             if let topic = args.first {
                 let matching = AdminCommand.all.dropLast(3).filter { $0.words[0] == topic }
                 if !matching.isEmpty {
-                    let lines = ["The following commands are valid at this level:"]
+                    let lines =
+                        ["The following commands are valid at this level:"]
                         + (matching + AdminCommand.all.suffix(3)).map(\.helpLine)
                     return lines.joined(separator: "\n") + "\n"
                 }
@@ -304,7 +366,8 @@ extension Loop {
         }
         let ids = proxyIDs()
         let now = Sys.wallClock().seconds
-        var text = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
+        var text =
+            "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
             + "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state "
             + "srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl "
             + "srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
@@ -316,7 +379,8 @@ extension Loop {
                 let health = running ? (check.isEnabled ? check.rise + check.fall - 1 : check.rise) : 0
                 let fields: [String] = [
                     "\(ids[b.name] ?? 0)", b.name, "\(s.statsID)", s.name, host, "\(s.operationalState)",
-                    "\(s.adminStateBits)", "\(s.weight)", "\(s.initialWeight)", "\(max(0, now - s.lastStateChangeSeconds))",
+                    "\(s.adminStateBits)", "\(s.weight)", "\(s.initialWeight)",
+                    "\(max(0, now - s.lastStateChangeSeconds))",
                     "1", check.isEnabled ? (s.isUp ? "3" : "2") : "0", "\(health)", check.isEnabled ? "6" : "0", "0",
                     "0", "0", "-", "\(port)", "-", s.config.options.usesTLS ? "1" : "0",
                     "\(check.port.map { Int($0) } ?? 0)", "-", "-", "0",
@@ -367,7 +431,8 @@ extension Loop {
 
     /// `set server <b>/<s> state ready|drain|maint` and `set server <b>/<s> weight <w>[%]`.
     private func setServer(_ args: [String]) -> String {
-        let usage = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | "
+        let usage =
+            "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | "
             + "check-addr | check-port | fqdn | health | ssl | state | weight\n"
         return changeServer(args.first) { s in
             let option = args.count > 1 ? args[1] : ""
@@ -401,14 +466,23 @@ extension Loop {
         s.lastStateChangeSeconds = Sys.wallClock().seconds
         let who = "\(s.backend.name)/\(s.name)"
         if maintenance {
-            log.admin(.notice, "Server \(who) is going DOWN for maintenance (set on the admin socket). "
-                + "\(s.currentConnections) active sessions continue.")
+            log.admin(
+                .notice,
+                "Server \(who) is going DOWN for maintenance (set on the admin socket). "
+                    + "\(s.currentConnections) active sessions continue."
+            )
         } else if draining {
-            log.admin(.notice, "Server \(who) enters drain mode (set on the admin socket): no new sessions, "
-                + "\(s.currentConnections) active sessions continue.")
+            log.admin(
+                .notice,
+                "Server \(who) enters drain mode (set on the admin socket): no new sessions, "
+                    + "\(s.currentConnections) active sessions continue."
+            )
         } else {
-            log.admin(.notice, "Server \(who) is \(wasMaintenance ? "UP (leaving maintenance)" : "UP (leaving drain mode)")"
-                + " (set on the admin socket).")
+            log.admin(
+                .notice,
+                "Server \(who) is \(wasMaintenance ? "UP (leaving maintenance)" : "UP (leaving drain mode)")"
+                    + " (set on the admin socket)."
+            )
         }
         s.backend.balancer.serversChanged(s.backend.servers)
         if !s.backend.isUp {

@@ -82,7 +82,7 @@ final class Loop: PollDispatcher {
     private(set) var acceptedTotal = 0
     /// Stats and admin socket (StatsCounters.swift, AdminSocket.swift): process counters, the `stats socket`
     /// listeners and their connections, the once-a-second rate timer.
-    var process = ProcessCounters(startSeconds: Sys.wallClock().seconds, startTicks: 0)
+    var process = ProcessCounters(startSeconds: Sys.wallClock().seconds)
     var adminListeners: [AdminListener?] = []
     var adminConnections: [AdminConnection?] = []
     private(set) var statsTimer: TimerID!

@@ -51,165 +51,488 @@ enum PrometheusExporter {
         .init("uptime_seconds", .gauge, .info("Uptime_sec"), "How long ago this worker process was started (seconds)"),
         .init("max_fds", .gauge, .info("Ulimit-n"), "Hard limit on the number of per-process file descriptors"),
         .init("max_sockets", .gauge, .info("Maxsock"), "Hard limit on the number of per-process sockets"),
-        .init("max_connections", .gauge, .info("Maxconn"),
-              "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)"),
-        .init("hard_max_connections", .gauge, .info("Hard_maxconn"),
-              "Hard limit on the number of per-process connections (imposed by Memmax_MB or Ulimit-n)"),
-        .init("current_connections", .gauge, .info("CurrConns"), "Current number of connections on this worker process"),
-        .init("connections_total", .counter, .info("CumConns"),
-              "Total number of connections on this worker process since started"),
-        .init("requests_total", .counter, .info("CumReq"),
-              "Total number of requests on this worker process since started"),
-        .init("current_connection_rate", .gauge, .info("ConnRate"),
-              "Number of front connections created on this worker process over the last second"),
-        .init("limit_connection_rate", .gauge, .info("ConnRateLimit"),
-              "Hard limit for ConnRate (global.maxconnrate)"),
-        .init("max_connection_rate", .gauge, .info("MaxConnRate"),
-              "Highest ConnRate reached on this worker process since started (in connections per second)"),
-        .init("current_session_rate", .gauge, .info("SessRate"),
-              "Number of sessions created on this worker process over the last second"),
+        .init(
+            "max_connections",
+            .gauge,
+            .info("Maxconn"),
+            "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)"
+        ),
+        .init(
+            "hard_max_connections",
+            .gauge,
+            .info("Hard_maxconn"),
+            "Hard limit on the number of per-process connections (imposed by Memmax_MB or Ulimit-n)"
+        ),
+        .init(
+            "current_connections",
+            .gauge,
+            .info("CurrConns"),
+            "Current number of connections on this worker process"
+        ),
+        .init(
+            "connections_total",
+            .counter,
+            .info("CumConns"),
+            "Total number of connections on this worker process since started"
+        ),
+        .init(
+            "requests_total",
+            .counter,
+            .info("CumReq"),
+            "Total number of requests on this worker process since started"
+        ),
+        .init(
+            "current_connection_rate",
+            .gauge,
+            .info("ConnRate"),
+            "Number of front connections created on this worker process over the last second"
+        ),
+        .init(
+            "limit_connection_rate",
+            .gauge,
+            .info("ConnRateLimit"),
+            "Hard limit for ConnRate (global.maxconnrate)"
+        ),
+        .init(
+            "max_connection_rate",
+            .gauge,
+            .info("MaxConnRate"),
+            "Highest ConnRate reached on this worker process since started (in connections per second)"
+        ),
+        .init(
+            "current_session_rate",
+            .gauge,
+            .info("SessRate"),
+            "Number of sessions created on this worker process over the last second"
+        ),
         .init("limit_session_rate", .gauge, .info("SessRateLimit"), "Hard limit for SessRate (global.maxsessrate)"),
-        .init("max_session_rate", .gauge, .info("MaxSessRate"),
-              "Highest SessRate reached on this worker process since started (in sessions per second)"),
-        .init("current_tasks", .gauge, .info("Tasks"), "Total number of tasks in the current worker process (active + sleeping)"),
-        .init("current_run_queue", .gauge, .info("Run_queue"), "Total number of active tasks+tasklets in the current worker process"),
+        .init(
+            "max_session_rate",
+            .gauge,
+            .info("MaxSessRate"),
+            "Highest SessRate reached on this worker process since started (in sessions per second)"
+        ),
+        .init(
+            "current_tasks",
+            .gauge,
+            .info("Tasks"),
+            "Total number of tasks in the current worker process (active + sleeping)"
+        ),
+        .init(
+            "current_run_queue",
+            .gauge,
+            .info("Run_queue"),
+            "Total number of active tasks+tasklets in the current worker process"
+        ),
         .init("stopping", .gauge, .info("Stopping"), "1 if the worker process is currently stopping, otherwise zero"),
-        .init("jobs", .gauge, .info("Jobs"),
-              "Current number of active jobs on the current worker process (frontend connections, master connections, listeners)"),
-        .init("unstoppable_jobs", .gauge, .info("Unstoppable Jobs"),
-              "Current number of unstoppable jobs on the current worker process (master connections)"),
-        .init("listeners", .gauge, .info("Listeners"), "Current number of active listeners on the current worker process"),
-        .init("bytes_out_total", .counter, .info("TotalBytesOut"),
-              "Total number of bytes emitted by current worker process since started"),
+        .init(
+            "jobs",
+            .gauge,
+            .info("Jobs"),
+            "Current number of active jobs on the current worker process (frontend connections, master connections, listeners)"
+        ),
+        .init(
+            "unstoppable_jobs",
+            .gauge,
+            .info("Unstoppable Jobs"),
+            "Current number of unstoppable jobs on the current worker process (master connections)"
+        ),
+        .init(
+            "listeners",
+            .gauge,
+            .info("Listeners"),
+            "Current number of active listeners on the current worker process"
+        ),
+        .init(
+            "bytes_out_total",
+            .counter,
+            .info("TotalBytesOut"),
+            "Total number of bytes emitted by current worker process since started"
+        ),
         .init("start_time_seconds", .gauge, .info("Start_time_sec"), "Start time in seconds"),
     ]
 
     static let frontendMetrics: [PrometheusMetric] = [
         .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
-        .init("current_sessions", .gauge, .column("scur"), "Number of current sessions on the frontend, backend or server"),
-        .init("max_sessions", .gauge, .column("smax"), "Highest value of current sessions encountered since process started"),
+        .init(
+            "current_sessions",
+            .gauge,
+            .column("scur"),
+            "Number of current sessions on the frontend, backend or server"
+        ),
+        .init(
+            "max_sessions",
+            .gauge,
+            .column("smax"),
+            "Highest value of current sessions encountered since process started"
+        ),
         .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
         .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
         .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
         .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init("requests_denied_total", .counter, .column("dreq"), "Total number of denied requests since process started"),
-        .init("responses_denied_total", .counter, .column("dresp"), "Total number of denied responses since process started"),
-        .init("request_errors_total", .counter, .column("ereq"), "Total number of invalid requests since process started"),
-        .init("limit_session_rate", .gauge, .column("rate_lim"),
-              "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"),
-        .init("max_session_rate", .gauge, .column("rate_max"),
-              "Highest value of sessions per second observed since the worker process started"),
-        .init("http_responses_total", .counter, .responses,
-              "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"),
-        .init("http_requests_rate_max", .gauge, .column("req_rate_max"),
-              "Highest value of http requests observed since the worker process started"),
-        .init("http_requests_total", .counter, .column("req_tot"),
-              "Total number of HTTP requests processed by this object since the worker process started"),
-        .init("connections_rate_max", .gauge, .column("conn_rate_max"),
-              "Highest value of connections per second observed since the worker process started"),
-        .init("connections_total", .counter, .column("conn_tot"),
-              "Total number of new connections accepted on this frontend since the worker process started"),
-        .init("intercepted_requests_total", .counter, .column("intercepted"),
-              "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"),
-        .init("denied_connections_total", .counter, .column("dcon"),
-              "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
-        .init("denied_sessions_total", .counter, .column("dses"),
-              "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"),
-        .init("failed_header_rewriting_total", .counter, .column("wrew"),
-              "Total number of failed HTTP header rewrites since the worker process started"),
-        .init("internal_errors_total", .counter, .column("eint"), "Total number of internal errors since process started"),
+        .init(
+            "requests_denied_total",
+            .counter,
+            .column("dreq"),
+            "Total number of denied requests since process started"
+        ),
+        .init(
+            "responses_denied_total",
+            .counter,
+            .column("dresp"),
+            "Total number of denied responses since process started"
+        ),
+        .init(
+            "request_errors_total",
+            .counter,
+            .column("ereq"),
+            "Total number of invalid requests since process started"
+        ),
+        .init(
+            "limit_session_rate",
+            .gauge,
+            .column("rate_lim"),
+            "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"
+        ),
+        .init(
+            "max_session_rate",
+            .gauge,
+            .column("rate_max"),
+            "Highest value of sessions per second observed since the worker process started"
+        ),
+        .init(
+            "http_responses_total",
+            .counter,
+            .responses,
+            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
+        ),
+        .init(
+            "http_requests_rate_max",
+            .gauge,
+            .column("req_rate_max"),
+            "Highest value of http requests observed since the worker process started"
+        ),
+        .init(
+            "http_requests_total",
+            .counter,
+            .column("req_tot"),
+            "Total number of HTTP requests processed by this object since the worker process started"
+        ),
+        .init(
+            "connections_rate_max",
+            .gauge,
+            .column("conn_rate_max"),
+            "Highest value of connections per second observed since the worker process started"
+        ),
+        .init(
+            "connections_total",
+            .counter,
+            .column("conn_tot"),
+            "Total number of new connections accepted on this frontend since the worker process started"
+        ),
+        .init(
+            "intercepted_requests_total",
+            .counter,
+            .column("intercepted"),
+            "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"
+        ),
+        .init(
+            "denied_connections_total",
+            .counter,
+            .column("dcon"),
+            "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
+        ),
+        .init(
+            "denied_sessions_total",
+            .counter,
+            .column("dses"),
+            "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
+        ),
+        .init(
+            "failed_header_rewriting_total",
+            .counter,
+            .column("wrew"),
+            "Total number of failed HTTP header rewrites since the worker process started"
+        ),
+        .init(
+            "internal_errors_total",
+            .counter,
+            .column("eint"),
+            "Total number of internal errors since process started"
+        ),
     ]
 
     static let backendMetrics: [PrometheusMetric] = [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
-        .init("max_queue", .gauge, .column("qmax"), "Highest value of queued connections encountered since process started"),
-        .init("current_sessions", .gauge, .column("scur"), "Number of current sessions on the frontend, backend or server"),
-        .init("max_sessions", .gauge, .column("smax"), "Highest value of current sessions encountered since process started"),
+        .init(
+            "max_queue",
+            .gauge,
+            .column("qmax"),
+            "Highest value of queued connections encountered since process started"
+        ),
+        .init(
+            "current_sessions",
+            .gauge,
+            .column("scur"),
+            "Number of current sessions on the frontend, backend or server"
+        ),
+        .init(
+            "max_sessions",
+            .gauge,
+            .column("smax"),
+            "Highest value of current sessions encountered since process started"
+        ),
         .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
         .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
         .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
         .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init("requests_denied_total", .counter, .column("dreq"), "Total number of denied requests since process started"),
-        .init("responses_denied_total", .counter, .column("dresp"), "Total number of denied responses since process started"),
-        .init("connection_errors_total", .counter, .column("econ"),
-              "Total number of failed connections to server since the worker process started"),
-        .init("response_errors_total", .counter, .column("eresp"),
-              "Total number of invalid responses since the worker process started"),
-        .init("retry_warnings_total", .counter, .column("wretr"),
-              "Total number of server connection retries since the worker process started"),
-        .init("redispatch_warnings_total", .counter, .column("wredis"),
-              "Total number of server redispatches due to connection failures since the worker process started"),
+        .init(
+            "requests_denied_total",
+            .counter,
+            .column("dreq"),
+            "Total number of denied requests since process started"
+        ),
+        .init(
+            "responses_denied_total",
+            .counter,
+            .column("dresp"),
+            "Total number of denied responses since process started"
+        ),
+        .init(
+            "connection_errors_total",
+            .counter,
+            .column("econ"),
+            "Total number of failed connections to server since the worker process started"
+        ),
+        .init(
+            "response_errors_total",
+            .counter,
+            .column("eresp"),
+            "Total number of invalid responses since the worker process started"
+        ),
+        .init(
+            "retry_warnings_total",
+            .counter,
+            .column("wretr"),
+            "Total number of server connection retries since the worker process started"
+        ),
+        .init(
+            "redispatch_warnings_total",
+            .counter,
+            .column("wredis"),
+            "Total number of server redispatches due to connection failures since the worker process started"
+        ),
         .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
         .init("up", .gauge, .up, "1 when the backend has a server that can take traffic, 0 otherwise (sluice)"),
-        .init("weight", .gauge, .column("weight"),
-              "Server's effective weight, or sum of active servers' effective weights for a backend"),
+        .init(
+            "weight",
+            .gauge,
+            .column("weight"),
+            "Server's effective weight, or sum of active servers' effective weights for a backend"
+        ),
         .init("active_servers", .gauge, .column("act"), "Total number of active UP servers with a non-zero weight"),
         .init("backup_servers", .gauge, .column("bck"), "Total number of backup UP servers with a non-zero weight"),
-        .init("check_last_change_seconds", .gauge, .column("lastchg"), "How long ago the last server state changed, in seconds"),
-        .init("loadbalanced_total", .counter, .column("lbtot"),
-              "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"),
-        .init("max_session_rate", .gauge, .column("rate_max"),
-              "Highest value of sessions per second observed since the worker process started"),
-        .init("http_requests_total", .counter, .column("req_tot"),
-              "Total number of HTTP requests processed by this object since the worker process started"),
-        .init("http_responses_total", .counter, .responses,
-              "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"),
-        .init("client_aborts_total", .counter, .column("cli_abrt"),
-              "Total number of requests or connections aborted by the client since the worker process started"),
-        .init("server_aborts_total", .counter, .column("srv_abrt"),
-              "Total number of requests or connections aborted by the server since the worker process started"),
-        .init("last_session_seconds", .gauge, .column("lastsess"),
-              "How long ago some traffic was seen on this object on this worker process, in seconds"),
-        .init("failed_header_rewriting_total", .counter, .column("wrew"),
-              "Total number of failed HTTP header rewrites since the worker process started"),
-        .init("internal_errors_total", .counter, .column("eint"), "Total number of internal errors since process started"),
-        .init("uweight", .gauge, .column("uweight"),
-              "Server's user weight, or sum of active servers' user weights for a backend"),
+        .init(
+            "check_last_change_seconds",
+            .gauge,
+            .column("lastchg"),
+            "How long ago the last server state changed, in seconds"
+        ),
+        .init(
+            "loadbalanced_total",
+            .counter,
+            .column("lbtot"),
+            "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
+        ),
+        .init(
+            "max_session_rate",
+            .gauge,
+            .column("rate_max"),
+            "Highest value of sessions per second observed since the worker process started"
+        ),
+        .init(
+            "http_requests_total",
+            .counter,
+            .column("req_tot"),
+            "Total number of HTTP requests processed by this object since the worker process started"
+        ),
+        .init(
+            "http_responses_total",
+            .counter,
+            .responses,
+            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
+        ),
+        .init(
+            "client_aborts_total",
+            .counter,
+            .column("cli_abrt"),
+            "Total number of requests or connections aborted by the client since the worker process started"
+        ),
+        .init(
+            "server_aborts_total",
+            .counter,
+            .column("srv_abrt"),
+            "Total number of requests or connections aborted by the server since the worker process started"
+        ),
+        .init(
+            "last_session_seconds",
+            .gauge,
+            .column("lastsess"),
+            "How long ago some traffic was seen on this object on this worker process, in seconds"
+        ),
+        .init(
+            "failed_header_rewriting_total",
+            .counter,
+            .column("wrew"),
+            "Total number of failed HTTP header rewrites since the worker process started"
+        ),
+        .init(
+            "internal_errors_total",
+            .counter,
+            .column("eint"),
+            "Total number of internal errors since process started"
+        ),
+        .init(
+            "uweight",
+            .gauge,
+            .column("uweight"),
+            "Server's user weight, or sum of active servers' user weights for a backend"
+        ),
     ]
 
     static let serverMetrics: [PrometheusMetric] = [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
-        .init("max_queue", .gauge, .column("qmax"), "Highest value of queued connections encountered since process started"),
-        .init("current_sessions", .gauge, .column("scur"), "Number of current sessions on the frontend, backend or server"),
-        .init("max_sessions", .gauge, .column("smax"), "Highest value of current sessions encountered since process started"),
+        .init(
+            "max_queue",
+            .gauge,
+            .column("qmax"),
+            "Highest value of queued connections encountered since process started"
+        ),
+        .init(
+            "current_sessions",
+            .gauge,
+            .column("scur"),
+            "Number of current sessions on the frontend, backend or server"
+        ),
+        .init(
+            "max_sessions",
+            .gauge,
+            .column("smax"),
+            "Highest value of current sessions encountered since process started"
+        ),
         .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
         .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
         .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
         .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init("responses_denied_total", .counter, .column("dresp"), "Total number of denied responses since process started"),
-        .init("connection_errors_total", .counter, .column("econ"),
-              "Total number of failed connections to server since the worker process started"),
-        .init("response_errors_total", .counter, .column("eresp"),
-              "Total number of invalid responses since the worker process started"),
-        .init("retry_warnings_total", .counter, .column("wretr"),
-              "Total number of server connection retries since the worker process started"),
-        .init("redispatch_warnings_total", .counter, .column("wredis"),
-              "Total number of server redispatches due to connection failures since the worker process started"),
-        .init("status", .gauge, .state(["DOWN", "UP", "MAINT", "DRAIN", "NOLB"]),
-              "Current status of the service, per state label value."),
-        .init("weight", .gauge, .column("weight"),
-              "Server's effective weight, or sum of active servers' effective weights for a backend"),
-        .init("check_last_change_seconds", .gauge, .column("lastchg"), "How long ago the last server state changed, in seconds"),
-        .init("loadbalanced_total", .counter, .column("lbtot"),
-              "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"),
-        .init("max_session_rate", .gauge, .column("rate_max"),
-              "Highest value of sessions per second observed since the worker process started"),
-        .init("http_responses_total", .counter, .responses,
-              "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"),
-        .init("client_aborts_total", .counter, .column("cli_abrt"),
-              "Total number of requests or connections aborted by the client since the worker process started"),
-        .init("server_aborts_total", .counter, .column("srv_abrt"),
-              "Total number of requests or connections aborted by the server since the worker process started"),
-        .init("last_session_seconds", .gauge, .column("lastsess"),
-              "How long ago some traffic was seen on this object on this worker process, in seconds"),
-        .init("failed_header_rewriting_total", .counter, .column("wrew"),
-              "Total number of failed HTTP header rewrites since the worker process started"),
-        .init("internal_errors_total", .counter, .column("eint"), "Total number of internal errors since process started"),
-        .init("idle_connections_current", .gauge, .column("idle_conn_cur"),
-              "Current number of idle connections available for reuse on this server"),
+        .init(
+            "responses_denied_total",
+            .counter,
+            .column("dresp"),
+            "Total number of denied responses since process started"
+        ),
+        .init(
+            "connection_errors_total",
+            .counter,
+            .column("econ"),
+            "Total number of failed connections to server since the worker process started"
+        ),
+        .init(
+            "response_errors_total",
+            .counter,
+            .column("eresp"),
+            "Total number of invalid responses since the worker process started"
+        ),
+        .init(
+            "retry_warnings_total",
+            .counter,
+            .column("wretr"),
+            "Total number of server connection retries since the worker process started"
+        ),
+        .init(
+            "redispatch_warnings_total",
+            .counter,
+            .column("wredis"),
+            "Total number of server redispatches due to connection failures since the worker process started"
+        ),
+        .init(
+            "status",
+            .gauge,
+            .state(["DOWN", "UP", "MAINT", "DRAIN", "NOLB"]),
+            "Current status of the service, per state label value."
+        ),
+        .init(
+            "weight",
+            .gauge,
+            .column("weight"),
+            "Server's effective weight, or sum of active servers' effective weights for a backend"
+        ),
+        .init(
+            "check_last_change_seconds",
+            .gauge,
+            .column("lastchg"),
+            "How long ago the last server state changed, in seconds"
+        ),
+        .init(
+            "loadbalanced_total",
+            .counter,
+            .column("lbtot"),
+            "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
+        ),
+        .init(
+            "max_session_rate",
+            .gauge,
+            .column("rate_max"),
+            "Highest value of sessions per second observed since the worker process started"
+        ),
+        .init(
+            "http_responses_total",
+            .counter,
+            .responses,
+            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
+        ),
+        .init(
+            "client_aborts_total",
+            .counter,
+            .column("cli_abrt"),
+            "Total number of requests or connections aborted by the client since the worker process started"
+        ),
+        .init(
+            "server_aborts_total",
+            .counter,
+            .column("srv_abrt"),
+            "Total number of requests or connections aborted by the server since the worker process started"
+        ),
+        .init(
+            "last_session_seconds",
+            .gauge,
+            .column("lastsess"),
+            "How long ago some traffic was seen on this object on this worker process, in seconds"
+        ),
+        .init(
+            "failed_header_rewriting_total",
+            .counter,
+            .column("wrew"),
+            "Total number of failed HTTP header rewrites since the worker process started"
+        ),
+        .init(
+            "internal_errors_total",
+            .counter,
+            .column("eint"),
+            "Total number of internal errors since process started"
+        ),
+        .init(
+            "idle_connections_current",
+            .gauge,
+            .column("idle_conn_cur"),
+            "Current number of idle connections available for reuse on this server"
+        ),
         .init("used_connections_current", .gauge, .column("used_conn_cur"), "Current number of connections in use"),
-        .init("uweight", .gauge, .column("uweight"),
-              "Server's user weight, or sum of active servers' user weights for a backend"),
+        .init(
+            "uweight",
+            .gauge,
+            .column("uweight"),
+            "Server's user weight, or sum of active servers' user weights for a backend"
+        ),
     ]
 
     /// The whole exposition: process metrics from `info`, then frontend, backend and server metrics from `rows`.
@@ -231,7 +554,8 @@ enum PrometheusExporter {
         return out
     }
 
-    private static func section(_ out: inout String, _ scope: String, _ metrics: [PrometheusMetric], _ rows: [StatsRow]) {
+    private static func section(_ out: inout String, _ scope: String, _ metrics: [PrometheusMetric], _ rows: [StatsRow])
+    {
         for m in metrics {
             let name = "sluice_\(scope)_\(m.name)"
             var series = ""
@@ -248,8 +572,10 @@ enum PrometheusExporter {
                     let current = stateLabel(row)
                     for s in states { series += "\(name){\(labels),state=\"\(s)\"} \(s == current ? 1 : 0)\n" }
                 case .responses:
-                    for (code, column) in [("1xx", "hrsp_1xx"), ("2xx", "hrsp_2xx"), ("3xx", "hrsp_3xx"),
-                                           ("4xx", "hrsp_4xx"), ("5xx", "hrsp_5xx"), ("other", "hrsp_other")] {
+                    for (code, column) in [
+                        ("1xx", "hrsp_1xx"), ("2xx", "hrsp_2xx"), ("3xx", "hrsp_3xx"),
+                        ("4xx", "hrsp_4xx"), ("5xx", "hrsp_5xx"), ("other", "hrsp_other"),
+                    ] {
                         guard let number = Self.number(row[column]) else { continue }
                         series += "\(name){\(labels),code=\"\(code)\"} \(number)\n"
                     }

@@ -102,11 +102,19 @@ extension Session {
         let refresh = options.refreshes ? page.refreshMs.map { max(1, $0 / 1000) } : nil
         let message: [UInt8]
         if options.isCSV {
-            message = StatsResponse.ok(contentType: "text/plain", body: StatsCSV.render(rows), refreshSeconds: refresh,
-                                       close: closes)
+            message = StatsResponse.ok(
+                contentType: "text/plain",
+                body: StatsCSV.render(rows),
+                refreshSeconds: refresh,
+                close: closes
+            )
         } else {
-            let html = StatsHTML.render(rows: rows, info: loop.infoLines(), refreshSeconds: refresh,
-                                        version: page.hidesVersion ? nil : Daemon.version)
+            let html = StatsHTML.render(
+                rows: rows,
+                info: loop.infoLines(),
+                refreshSeconds: refresh,
+                version: page.hidesVersion ? nil : Daemon.version
+            )
             message = StatsResponse.ok(contentType: "text/html", body: html, refreshSeconds: refresh, close: closes)
         }
         respondWithLargeMessage(message, head, closes: closes)
@@ -119,9 +127,17 @@ extension Session {
         let closes = !http.clientKeepAlive || head.requestBodyLength() != .none
         switch service {
         case .prometheusExporter:
-            let body = PrometheusExporter.render(info: loop.infoLines(), rows: loop.statsRows(), version: Daemon.version)
-            let message = StatsResponse.ok(contentType: PrometheusExporter.contentType, body: body, refreshSeconds: nil,
-                                           close: closes)
+            let body = PrometheusExporter.render(
+                info: loop.infoLines(),
+                rows: loop.statsRows(),
+                version: Daemon.version
+            )
+            let message = StatsResponse.ok(
+                contentType: PrometheusExporter.contentType,
+                body: body,
+                refreshSeconds: nil,
+                close: closes
+            )
             respondWithLargeMessage(message, head, closes: closes)
         }
     }
@@ -170,7 +186,10 @@ extension Session {
         response.produced(n)
         http.localBodyOffset += n
         http.responseSendable = n
-        if http.localBodyOffset == http.localBody.count { http.localBody = [] ; http.localBodyOffset = 0 }
+        if http.localBodyOffset == http.localBody.count {
+            http.localBody = []
+            http.localBodyOffset = 0
+        }
         sendToClientHTTP()
     }
 }

@@ -93,9 +93,8 @@ struct TrafficCounters: Equatable {
 
 /// Process-wide counters (`show info`, `sluice_process_*`). Loop-thread only.
 struct ProcessCounters {
-    /// Wall-clock second and monotonic tick the process started at.
+    /// Wall-clock second the process started at.
     let startSeconds: Int
-    let startTicks: Ticks
     /// CumReq: HTTP requests received.
     var requests = 0
     /// Connections accepted on the admin sockets.
@@ -104,8 +103,7 @@ struct ProcessCounters {
     var connectionRate = RateCounter()
     var requestRate = RateCounter()
 
-    init(startSeconds: Int, startTicks: Ticks) {
+    init(startSeconds: Int) {
         self.startSeconds = startSeconds
-        self.startTicks = startTicks
     }
 }

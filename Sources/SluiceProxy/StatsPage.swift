@@ -96,7 +96,8 @@ extension StatsPage {
 
     /// HAProxy's 401: `WWW-Authenticate: Basic realm="..."` (default realm `HAProxy Statistics`).
     func unauthorizedResponse(close: Bool) -> [UInt8] {
-        let body = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n"
+        let body =
+            "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n"
             + "</body></html>\n"
         let realm = (realm ?? "HAProxy Statistics").replacingQuote()
         return Array(
@@ -138,8 +139,12 @@ enum StatsHTML {
 
     /// The page for `rows` (in `show stat` order); `info` gives the process section, `refreshSeconds` the meta
     /// refresh, `version` is nil with `stats hide-version`.
-    static func render(rows: [StatsRow], info: [(name: String, value: String)], refreshSeconds: Int?,
-                       version: String?) -> String {
+    static func render(
+        rows: [StatsRow],
+        info: [(name: String, value: String)],
+        refreshSeconds: Int?,
+        version: String?
+    ) -> String {
         var html = "<!DOCTYPE html>\n<html><head><title>Statistics Report for sluice</title>\n"
         html += "<meta charset=\"utf-8\">\n"
         if let refreshSeconds { html += "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\">\n" }

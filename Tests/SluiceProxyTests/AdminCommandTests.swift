@@ -36,8 +36,14 @@ final class AdminCommandTests: XCTestCase {
         let runtime = try XCTUnwrap(built.runtime, "\(built.errors.map(\.rendered))")
         let log = Logger()
         log.isQuiet = true
-        return try Loop(runtime: runtime, configPaths: [], log: log, notifier: ServiceNotifier(), fdCapacity: 256,
-                        maxConnections: 100)
+        return try Loop(
+            runtime: runtime,
+            configPaths: [],
+            log: log,
+            notifier: ServiceNotifier(),
+            fdCapacity: 256,
+            maxConnections: 100
+        )
     }
 
     private func run(_ loop: Loop, _ line: String, level: StatsLevel = .admin) -> String {
@@ -61,7 +67,10 @@ final class AdminCommandTests: XCTestCase {
     }
 
     func testFind_longestCommandMatch() {
-        XCTAssertEqual(AdminCommand.find(["set", "maxconn", "server", "be/s1", "3"])?.words, ["set", "maxconn", "server"])
+        XCTAssertEqual(
+            AdminCommand.find(["set", "maxconn", "server", "be/s1", "3"])?.words,
+            ["set", "maxconn", "server"]
+        )
         XCTAssertEqual(AdminCommand.find(["set", "server", "be/s1"])?.words, ["set", "server"])
         XCTAssertNil(AdminCommand.find(["set"]))
         XCTAssertNil(AdminCommand.find(["frobnicate"]))
@@ -77,17 +86,27 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(parseServerWeight("50%", initialWeight: 3, isStatic: false), .success(1))
         XCTAssertEqual(parseServerWeight("200%", initialWeight: 3, isStatic: false), .success(6))
         XCTAssertEqual(parseServerWeight("0", initialWeight: 3, isStatic: false), .success(0))
-        XCTAssertEqual(parseServerWeight("300", initialWeight: 3, isStatic: false),
-                       .failure(AdminError("Absolute weight can only be between 0 and 256 inclusive.\n")))
-        XCTAssertEqual(parseServerWeight("abc", initialWeight: 3, isStatic: false),
-                       .failure(AdminError("Empty weight string empty or preceded by garbage")))
-        XCTAssertEqual(parseServerWeight("5x", initialWeight: 3, isStatic: false),
-                       .failure(AdminError("Trailing garbage in weight string")))
-        XCTAssertEqual(parseServerWeight("-5%", initialWeight: 3, isStatic: false),
-                       .failure(AdminError("Relative weight must be positive.\n")))
+        XCTAssertEqual(
+            parseServerWeight("300", initialWeight: 3, isStatic: false),
+            .failure(AdminError("Absolute weight can only be between 0 and 256 inclusive.\n"))
+        )
+        XCTAssertEqual(
+            parseServerWeight("abc", initialWeight: 3, isStatic: false),
+            .failure(AdminError("Empty weight string empty or preceded by garbage"))
+        )
+        XCTAssertEqual(
+            parseServerWeight("5x", initialWeight: 3, isStatic: false),
+            .failure(AdminError("Trailing garbage in weight string"))
+        )
+        XCTAssertEqual(
+            parseServerWeight("-5%", initialWeight: 3, isStatic: false),
+            .failure(AdminError("Relative weight must be positive.\n"))
+        )
         XCTAssertEqual(parseServerWeight("100%", initialWeight: 3, isStatic: true), .success(3))
-        XCTAssertEqual(parseServerWeight("4", initialWeight: 3, isStatic: true),
-                       .failure(AdminError("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n")))
+        XCTAssertEqual(
+            parseServerWeight("4", initialWeight: 3, isStatic: true),
+            .failure(AdminError("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"))
+        )
     }
 
     // MARK: commands
@@ -98,8 +117,10 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(run(loop, "set server be/s1 state drain", level: .operator), "Permission denied\n")
         XCTAssertEqual(run(loop, "show sess", level: .user), "Permission denied\n")
         XCTAssertFalse(try server(loop, "be", "s1").isInMaintenance)
-        XCTAssertEqual(run(loop, "show cli level;operator;show cli level;user;show cli level"),
-                       "admin\n||operator\n||user\n")
+        XCTAssertEqual(
+            run(loop, "show cli level;operator;show cli level;user;show cli level"),
+            "admin\n||operator\n||user\n"
+        )
         XCTAssertEqual(run(loop, "user;operator;show cli level"), "|Permission denied\n|user\n", "never raised")
     }
 
@@ -128,8 +149,10 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(s1.statusText, "MAINT")
         XCTAssertEqual(run(loop, "enable server be/s1"), "")
         XCTAssertEqual(s1.statusText, "no check")
-        XCTAssertEqual(run(loop, "set server be/s1 state foo"),
-                       "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n")
+        XCTAssertEqual(
+            run(loop, "set server be/s1 state foo"),
+            "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"
+        )
         XCTAssertTrue(run(loop, "set server be/s1 bogus").hasPrefix("usage: set server <backend>/<server> addr"))
     }
 
@@ -151,8 +174,10 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(run(loop, "set weight be/s1 200%"), "")
         XCTAssertEqual(run(loop, "get weight be/s1"), "6 (initial 3)\n")
         XCTAssertEqual(run(loop, "set server be/s1 weight"), "Require <weight> or <weight%>.\n")
-        XCTAssertEqual(run(loop, "set server static/a weight 3"),
-                       "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n")
+        XCTAssertEqual(
+            run(loop, "set server static/a weight 3"),
+            "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+        )
         XCTAssertEqual(run(loop, "set server static/a weight 0%"), "")
         XCTAssertEqual(try server(loop, "static", "a").weight, 0)
     }
@@ -184,8 +209,10 @@ final class AdminCommandTests: XCTestCase {
         let csv = run(loop, "show stat")
         let lines = csv.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, StatsTests.haproxyHeader)
-        XCTAssertEqual(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") },
-                       ["fe,FRONTEND", "be,s1", "be,s2", "be,BACKEND", "static,a", "static,BACKEND"])
+        XCTAssertEqual(
+            lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") },
+            ["fe,FRONTEND", "be,s1", "be,s2", "be,BACKEND", "static,a", "static,BACKEND"]
+        )
         let addr = StatsCSV.index(of: "addr")
         let s1 = lines[2].split(separator: ",", omittingEmptySubsequences: false)
         XCTAssertEqual(s1[addr], "127.0.0.1:9001")

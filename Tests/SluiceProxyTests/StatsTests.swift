@@ -71,7 +71,11 @@ final class StatsTests: XCTestCase {
         var s1 = StatsRow(kind: .server, proxy: "be", service: "s1")
         s1["status"] = "DRAIN"
         s1[int: "stot"] = 7
-        let text = PrometheusExporter.render(info: [("CurrConns", "4"), ("CumReq", "9")], rows: [fe, s1], version: "0.1.0")
+        let text = PrometheusExporter.render(
+            info: [("CurrConns", "4"), ("CumReq", "9")],
+            rows: [fe, s1],
+            version: "0.1.0"
+        )
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertTrue(lines.contains("# TYPE sluice_process_current_connections gauge"))
         XCTAssertTrue(lines.contains("sluice_process_current_connections 4"))
@@ -104,7 +108,10 @@ final class StatsTests: XCTestCase {
     // MARK: stats page
 
     func testBase64_decodesWithAndWithoutPadding() {
-        XCTAssertEqual(Base64.decode(Array("YWRtaW46czNjcmV0".utf8)).map { String(decoding: $0, as: UTF8.self) }, "admin:s3cret")
+        XCTAssertEqual(
+            Base64.decode(Array("YWRtaW46czNjcmV0".utf8)).map { String(decoding: $0, as: UTF8.self) },
+            "admin:s3cret"
+        )
         XCTAssertEqual(Base64.decode(Array("YQ==".utf8)), [0x61])
         XCTAssertEqual(Base64.decode(Array("YQ".utf8)), [0x61])
         XCTAssertEqual(Base64.decode(Array("YWI=".utf8)), [0x61, 0x62])
@@ -170,8 +177,10 @@ final class StatsTests: XCTestCase {
     func testStatsHTML_oneTablePerProxy() {
         var s = StatsRow(kind: .server, proxy: "be", service: "s<1>")
         s["status"] = "no check"
-        let rows = [StatsRow(kind: .frontend, proxy: "fe", service: "FRONTEND"), s,
-                    StatsRow(kind: .backend, proxy: "be", service: "BACKEND")]
+        let rows = [
+            StatsRow(kind: .frontend, proxy: "fe", service: "FRONTEND"), s,
+            StatsRow(kind: .backend, proxy: "be", service: "BACKEND"),
+        ]
         let html = StatsHTML.render(rows: rows, info: [("Pid", "1")], refreshSeconds: 5, version: "0.1.0")
         XCTAssertEqual(occurrences(of: "<table class=\"proxy\"", in: html), 2)
         XCTAssertTrue(html.contains("<meta http-equiv=\"refresh\" content=\"5\">"))

@@ -17,6 +17,8 @@ final class Backend {
     var totalConnections = 0
     /// Sessions that got no server (all down/full past the queue timeout).
     var deniedConnections = 0
+    /// What the stats page, `show stat` and Prometheus report (StatsCounters.swift).
+    var stats = TrafficCounters()
 
     /// Set by a reload on a backend the new configuration no longer has: sessions on it may be closed at
     /// `hard-stop-after`.

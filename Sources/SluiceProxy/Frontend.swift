@@ -49,6 +49,8 @@ final class Frontend {
     var currentConnections = 0
     var totalConnections = 0
     var deniedConnections = 0
+    /// What the stats page, `show stat` and Prometheus report (StatsCounters.swift).
+    var stats = TrafficCounters()
     /// Listeners of this frontend paused because `maxConnections` was reached.
     var isPausedByLimit = false
     /// Set by a reload on a frontend the new configuration no longer has.

@@ -75,6 +75,11 @@ struct HTTPTransaction {
     var serverName: String?
     /// This exchange's log line was written.
     var isLogged = false
+    /// Stats: this exchange was counted; a local answer larger than a buffer and how far it was sent
+    /// (Session+Stats.swift).
+    var isCounted = false
+    var localBody: [UInt8] = []
+    var localBodyOffset = 0
 
     /// Prepares for the next request on the same client connection (counts survive).
     mutating func resetForNextRequest(now: Ticks) {

@@ -85,10 +85,15 @@ extension Loop {
         // Bind what is new before changing anything; addresses that stay keep their socket.
         var byAddress: [BindAddress: Listener] = [:]
         for case let l? in listeners where l.state != .closed { byAddress[l.address] = l }
-        if let failure = next.bindAll(existing: { address in
-            guard let l = byAddress.removeValue(forKey: address) else { return nil }
-            return ExistingSocket(fd: l.fd, isInherited: false, listener: l)
-        }) {
+        var adminByAddress: [BindAddress: AdminListener] = [:]
+        for case let l? in adminListeners { adminByAddress[l.address] = l }
+        if let failure = next.bindAll(
+            existing: { address in
+                guard let l = byAddress.removeValue(forKey: address) else { return nil }
+                return ExistingSocket(fd: l.fd, isInherited: false, listener: l)
+            },
+            existingAdmin: { adminByAddress.removeValue(forKey: $0) }
+        ) {
             return failure
         }
         let summary = swap(to: next, newMaxConnections: newMaxConnections)
@@ -124,6 +129,7 @@ extension Loop {
                 continue
             }
             summary.backendsKept += 1
+            b.inheritCounters(from: old)
             var oldServers = old.servers
             for position in b.servers.indices {
                 let fresh = b.servers[position]
@@ -157,9 +163,15 @@ extension Loop {
             f.isRemoved = true
             summary.frontendsRemoved += 1
         }
-        let previousNames = Set(previous.frontends.map(\.name))
+        var previousByName: [String: Frontend] = [:]
+        for f in previous.frontends { previousByName[f.name] = f }
         for f in next.frontends {
-            if previousNames.contains(f.name) { summary.frontendsKept += 1 } else { summary.frontendsAdded += 1 }
+            if let old = previousByName[f.name] {
+                summary.frontendsKept += 1
+                f.inheritCounters(from: old)
+            } else {
+                summary.frontendsAdded += 1
+            }
         }
 
         // Listeners: kept ones serve the new frontends; new ones start; those left out close.

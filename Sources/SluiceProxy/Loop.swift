@@ -80,6 +80,12 @@ final class Loop: PollDispatcher {
     private var spareLogLine: LineBuffer? = LineBuffer(capacity: 1024)
     /// Total connections accepted since start.
     private(set) var acceptedTotal = 0
+    /// Stats and admin socket (StatsCounters.swift, AdminSocket.swift): process counters, the `stats socket`
+    /// listeners and their connections, the once-a-second rate timer.
+    var process = ProcessCounters(startSeconds: Sys.wallClock().seconds)
+    var adminListeners: [AdminListener?] = []
+    var adminConnections: [AdminConnection?] = []
+    private(set) var statsTimer: TimerID!
     /// When the last resource alert was logged, and how many were suppressed since (one line per second).
     private var lastResourceAlert: Ticks = -1_000_000
     private var suppressedResourceAlerts = 0
@@ -118,6 +124,8 @@ final class Loop: PollDispatcher {
         sessionTable = .allocate(capacity: sessionCapacity)
         freeSessions.reserveCapacity(min(maxConnections, sessionCapacity))
         idleTimer = timers.allocate(token: TimerKind.idlePurge.token(0))
+        statsTimer = timers.allocate(token: TimerKind.statsTick.token(0))
+        timers.schedule(statsTimer, at: clock.now + 1000)
     }
 
     /// A HeadBuilder over the scratch area (one head is composed at a time).
@@ -170,6 +178,7 @@ final class Loop: PollDispatcher {
             poller.register(bound.fd, kind: .listener, owner: UInt32(index), isShared: bound.isInherited)
             poller.pollRecv(bound.fd)
         }
+        installAdminListeners()
     }
 
     /// Closes a listener for good (soft stop, or its address left the configuration on reload).
@@ -241,6 +250,10 @@ final class Loop: PollDispatcher {
             handleSignals()
         case .idleServer:
             idleConnectionEvent(slot: Int(owner))
+        case .adminListener:
+            acceptAdminConnections(Int(owner))
+        case .adminConnection:
+            adminConnectionEvent(Int(owner), events)
         default:
             assertionFailure("event for unknown owner kind \(kind.rawValue) on fd \(fd.rawValue)")
         }
@@ -265,6 +278,11 @@ final class Loop: PollDispatcher {
                 closeSessionsOnRemovedObjects()
             case .idlePurge:
                 purgeIdleConnections()
+            case .adminConnection:
+                adminConnectionTimedOut(index)
+            case .statsTick:
+                tickStatsRates()
+                timers.schedule(statsTimer, at: clock.now + 1000)
             case nil:
                 assertionFailure("timer with unknown token \(token)")
             }

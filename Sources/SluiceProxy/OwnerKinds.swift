@@ -13,6 +13,10 @@ extension OwnerKind {
     static let signal = OwnerKind(rawValue: 4)
     /// An idle server connection in a server's pool; owner = slot in Loop.idleConnections.
     static let idleServer = OwnerKind(rawValue: 5)
+    /// A `stats socket` listener; owner = index in Loop.adminListeners (AdminSocket.swift).
+    static let adminListener = OwnerKind(rawValue: 16)
+    /// An admin-socket (CLI) connection; owner = slot in Loop.adminConnections.
+    static let adminConnection = OwnerKind(rawValue: 17)
 }
 
 /// What a timer token means: the kind in the upper 32 bits, an index in the lower.
@@ -29,6 +33,10 @@ enum TimerKind: UInt64 {
     case retire = 5
     /// Closes idle server connections that sat unused too long.
     case idlePurge = 6
+    /// `stats timeout` of an admin-socket connection; index = its slot (AdminSocket.swift).
+    case adminConnection = 16
+    /// Once a second: the rates of the stats counters (StatsCounters.swift).
+    case statsTick = 17
 
     func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
 

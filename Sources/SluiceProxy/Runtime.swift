@@ -35,6 +35,8 @@ final class Runtime {
     let frontends: [Frontend]
     let backends: [Backend]
     private(set) var boundSockets: [BoundSocket] = []
+    /// `stats socket` listeners bound for this runtime (AdminSocket.swift).
+    var adminSockets: [BoundAdminSocket] = []
 
     private init(config: Configuration, frontends: [Frontend], backends: [Backend]) {
         self.config = config
@@ -51,9 +53,6 @@ final class Runtime {
         openLogs: Bool
     ) -> (runtime: Runtime?, errors: [ConfigError]) {
         var compiler = RuntimeCompiler(global: config.global)
-        for socket in config.global.statsSockets {
-            compiler.errors.append(ConfigError(socket.location, "'stats socket' is not supported by sluice yet"))
-        }
         var backendsByName: [String: Backend] = [:]
         var backends: [Backend] = []
         for p in config.proxies where p.capabilities.contains(.backend) {
@@ -161,9 +160,13 @@ final class Runtime {
     }
 
     /// Binds and listens on every address of every frontend, taking an existing socket for an address when
-    /// `existing` has one (a kept listener on reload, a socket-activated one at start). On the first failure the
-    /// sockets opened here are closed (existing ones are left alone) and the error is returned as a message.
-    func bindAll(existing: (BindAddress) -> ExistingSocket? = { _ in nil }) -> String? {
+    /// `existing` has one (a kept listener on reload, a socket-activated one at start), then the `stats socket`s
+    /// (a kept one from `existingAdmin`). On the first failure the sockets opened here are closed (existing ones
+    /// are left alone) and the error is returned as a message.
+    func bindAll(
+        existing: (BindAddress) -> ExistingSocket? = { _ in nil },
+        existingAdmin: (BindAddress) -> AdminListener? = { _ in nil }
+    ) -> String? {
         for f in frontends {
             for (bindIndex, bind) in f.config.binds.enumerated() {
                 let context = bindIndex < f.bindContexts.count ? f.bindContexts[bindIndex] : nil
@@ -193,13 +196,14 @@ final class Runtime {
                 }
             }
         }
-        return nil
+        return bindAdminSockets(existing: existingAdmin)
     }
 
     /// Closes the sockets `bindAll` opened itself (after a failed bind, or when a reload is abandoned).
     func closeOpenedSockets() {
         for s in boundSockets where s.keptListener == nil && !s.isInherited { Sys.close(s.fd) }
         boundSockets.removeAll()
+        closeOpenedAdminSockets()
     }
 
     /// Creates, binds and listens (or adopts an inherited `fd@N`) one listening socket.

@@ -88,8 +88,7 @@ struct RuntimeCompiler {
         case .setURI(let f):
             return logFormat(f, location: location).map { .setURI($0) }
         case .useService(let s):
-            errors.append(ConfigError(location, "'use-service \(s.rawValue)' is not supported by sluice yet"))
-            return nil
+            return .service(s)
         }
     }
 
@@ -230,8 +229,8 @@ struct RuntimeCompiler {
     /// Keywords the parser accepts (they are HAProxy's and in PRODUCT.md) that this build cannot run yet: refused
     /// with a precise message rather than silently ignored.
     mutating func refuseUnimplemented(_ p: ProxyConfig) {
-        if p.stats != nil {
-            errors.append(ConfigError(p.stats!.location, "'stats' pages are not supported by sluice yet"))
+        if let stats = p.stats, stats.adminCondition != nil {
+            errors.append(ConfigError(stats.location, "'stats admin' (changes from the stats page) is not supported by sluice yet"))
         }
         if let check = p.httpCheck {
             errors.append(ConfigError(check.location, "'option httpchk' is not supported by sluice yet"))

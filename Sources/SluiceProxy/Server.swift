@@ -21,8 +21,10 @@ final class Server {
     /// `maxconn`; 0 = unlimited.
     var maxConnections: Int
     var isBackup: Bool
-    /// `disabled` in the file (maintenance).
+    /// `disabled` in the file, or maintenance set on the admin socket: takes no traffic at all.
     var isInMaintenance: Bool
+    /// Drain set on the admin socket: takes no new sessions, those in progress finish.
+    var isDraining = false
     /// Health: without checks a server is always up.
     var isUp = true
     /// Set by a reload when the new configuration no longer has this server.
@@ -33,6 +35,10 @@ final class Server {
     var maxSeenConnections = 0
     var totalConnections = 0
     var failedConnects = 0
+    /// What the stats page, `show stat` and Prometheus report (StatsCounters.swift).
+    var stats = TrafficCounters()
+    /// Wall-clock second of the last change of state (admin or health), for lastchg.
+    var lastStateChangeSeconds = Sys.wallClock().seconds
 
     /// Smooth weighted round-robin state.
     var roundRobinCurrent = 0
@@ -56,8 +62,8 @@ final class Server {
         self.isInMaintenance = config.options.isDisabled
     }
 
-    /// Up, not in maintenance, with a weight: may be chosen for new sessions.
-    var isUsable: Bool { isUp && !isInMaintenance && weight > 0 }
+    /// Up, not in maintenance nor draining, with a weight: may be chosen for new sessions.
+    var isUsable: Bool { isUp && !isInMaintenance && !isDraining && weight > 0 }
 
     /// True when a new connection fits under `maxconn`.
     var hasFreeSlot: Bool { maxConnections == 0 || currentConnections < maxConnections }
@@ -77,6 +83,7 @@ final class Server {
         if lineChanged {
             weight = newConfig.options.weight
             isInMaintenance = newConfig.options.isDisabled
+            isDraining = false
         }
         config = newConfig
         maxConnections = newConfig.options.maxconn ?? 0

@@ -192,6 +192,11 @@ extension Session {
         }
         retriesLeft -= 1
         let isLastRetry = retriesLeft == 0
+        let redispatches = backend.config.redispatch && isLastRetry
+        failed?.stats.retries &+= redispatches ? 0 : 1
+        failed?.stats.redispatches &+= redispatches ? 1 : 0
+        backend.stats.retries &+= redispatches ? 0 : 1
+        backend.stats.redispatches &+= redispatches ? 1 : 0
         if backend.config.redispatch && isLastRetry {
             // Redispatch: give the slot back and let the balancer choose, avoiding the server that failed.
             lastFailedServer = failed

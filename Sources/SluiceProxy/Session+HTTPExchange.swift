@@ -122,7 +122,7 @@ extension Session {
     func releaseServerConnection(reusable: Bool) {
         if let s = server {
             server = nil
-            loop.releaseServerSlot(s)
+            releaseServerSlot(s)
         }
         guard serverFD.isValid else { return }
         if reusable && !serverReadClosed && serverPhase == .connected {
@@ -174,6 +174,7 @@ extension Session {
     func respondWithError(_ status: Int, _ state: TerminationState) {
         let errors = backend?.errors ?? frontend.errors
         http.status = status
+        if state.phase == UInt8(ascii: "R") && (status == 400 || status == 408) { frontend.stats.requestErrors &+= 1 }
         errors.message(for: status).withUnsafeBytes { respondLocally($0, state, keepAlive: false) }
     }
 
@@ -220,10 +221,11 @@ extension Session {
     /// The whole response reached the client: log, then either wait for the next request or close.
     func finishExchange() {
         if frontend.logsConnections { logHTTPRequest() }
+        countExchange()
         pool.detach(&capture, force: true)
         if let s = server {
             server = nil
-            loop.releaseServerSlot(s)
+            releaseServerSlot(s)
         }
         // Without keep-alive, or when the request was not fully read (an early answer: the connection cannot be
         // resynchronised), the connection closes.

@@ -140,6 +140,7 @@ extension Session {
         {
             return
         }
+        if let page = frontend.config.stats, serveStatsPage(page, head) { return }
         guard let chosen = frontend.selectBackend(&ctx) else {
             // No use_backend matched and there is no default_backend (PRODUCT.md: 404).
             respondWithError(404, TerminationState("P", "R"))
@@ -153,11 +154,13 @@ extension Session {
             backend = saved
             if !applyRequestDecision(decision, head) { return }
         }
+        if chosen.config.capabilities == .backend, let page = chosen.config.stats, serveStatsPage(page, head) { return }
         if backend !== chosen {
             backend?.currentConnections -= 1
             backend = chosen
             chosen.currentConnections += 1
             chosen.totalConnections += 1
+            chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
         }
         if case .uri = chosen.config.balance {
             http.uriHash = LoadBalancer.hash(MessageView(head: head, bytes: bytes).slice(head.pathRange))
@@ -189,6 +192,7 @@ extension Session {
         let hasBody = head.requestBodyLength() != .none
         // HAProxy's termination states: PR for a deny, LR for an answer sluice gives itself (return, redirect).
         func answer(_ bytes: UnsafeRawBufferPointer, closes: Bool, isDeny: Bool = false) {
+            if isDeny { frontend.stats.deniedRequests &+= 1 } else { frontend.stats.intercepted &+= 1 }
             if !hasBody {
                 // The request is fully handled here: its head leaves the buffer (pipelined bytes stay).
                 http.requestPhase = .done
@@ -207,8 +211,8 @@ extension Session {
             }
         case .respondFromScratch(let count, let closes):
             answer(UnsafeRawBufferPointer(start: loop.headScratch, count: count), closes: closes)
-        case .service:
-            respondWithError(503, TerminationState("P", "R"))
+        case .service(let service):
+            serveService(service, head)
         }
         return false
     }

@@ -142,6 +142,7 @@ extension Session {
         }
         http.responseHeadTicks = clock.now
         http.status = head.status
+        server?.stats.responses.count(head.status)
         let length = head.responseBodyLength(requestMethod: http.method)
         http.responseBodyLength = length
         if head.connectionClose || head.version == .http10 && !head.connectionKeepAlive {
@@ -236,6 +237,10 @@ extension Session {
                 }
                 poller.stopSend(clientFD)
                 if response.isEmpty { pool.detach(&response) }
+                if http.localBodyOffset < http.localBody.count {
+                    sendMoreLocalBody()  // a local answer larger than a buffer (Session+Stats.swift)
+                    return
+                }
             case .wouldBlock:
                 clientSendBlocked()
                 return

@@ -70,6 +70,7 @@ extension Session {
         backend = chosen
         chosen.currentConnections += 1
         chosen.totalConnections += 1
+        chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
         retriesLeft = chosen.config.retries
         if !clientReadClosed && !poller.isRecvEnabled(clientFD) { poller.wantRecv(clientFD) }
         assignServerAndConnect()

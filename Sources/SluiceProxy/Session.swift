@@ -146,6 +146,8 @@ final class Session {
     var connectedTicks: Ticks = -1
     var bytesFromClient = 0
     var bytesFromServer = 0
+    /// Client bytes already added to the frontend's counters (Session+Stats.swift).
+    var countedClientBytes = 0
     var termination = TerminationState.normal
     var connectAttempts = 0
 
@@ -189,6 +191,7 @@ final class Session {
         acceptWallMillis = wall.microseconds / 1000
         frontend.currentConnections += 1
         frontend.totalConnections += 1
+        frontend.stats.sessionStarted(current: frontend.currentConnections, now: now)
         loop.poller.register(fd, kind: .client, owner: UInt32(index))
         if let context = listener.tlsContext, !startClientTLS(context) {
             close()
@@ -233,6 +236,7 @@ final class Session {
         backend = chosen
         chosen.currentConnections += 1
         chosen.totalConnections += 1
+        chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
         retriesLeft = chosen.config.retries
         assignServerAndConnect()
         if isOpen { armTimer() }
@@ -251,6 +255,7 @@ final class Session {
                 logConnection()
             }
         }
+        countClose()
         if isQueued { backend?.queue.remove(self) }
         if isHTTP || isDraining { parkOrCloseServerConnection() }
         endTLS()
@@ -281,7 +286,7 @@ final class Session {
         }
         if let s = server {
             server = nil
-            loop.releaseServerSlot(s)
+            releaseServerSlot(s)
         }
         if serverPhase != .none { serverPhase = .closed }
     }
@@ -307,6 +312,7 @@ final class Session {
         hasLocalAddress = false
         bytesFromClient = 0
         bytesFromServer = 0
+        countedClientBytes = 0
         connectedTicks = -1
         connectAttempts = 0
         termination = .normal

@@ -7,6 +7,8 @@ struct SessionQueue {
     private(set) var head: Session?
     private(set) var tail: Session?
     private(set) var count = 0
+    /// The longest the queue has been (the stats' qmax).
+    private(set) var maxCount = 0
 
     var isEmpty: Bool { head == nil }
 
@@ -19,6 +21,7 @@ struct SessionQueue {
         if let t = tail { t.queueNext = session } else { head = session }
         tail = session
         count += 1
+        if count > maxCount { maxCount = count }
     }
 
     /// Removes and returns the oldest session.

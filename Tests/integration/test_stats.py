@@ -1,0 +1,215 @@
+"""The stats page (`stats uri`: HTML, `;csv` in HAProxy 2.6's column layout, `stats refresh`, `stats auth`) and the
+Prometheus exporter (`http-request use-service prometheus-exporter`): outputs parsed and checked, counters moving
+with the traffic that went through."""
+
+import base64
+
+import pytest
+
+from conftest import HAPROXY_MODE, wait_until
+from httpclient import HttpConn, http_config
+from statsclient import HAPROXY_CSV_HEADER, PROM, metric, num, parse_csv, parse_prometheus
+
+
+def two_servers(s1, s2, extra: str = "") -> dict[str, str]:
+    return {"be": f"balance roundrobin\nserver s1 {s1.addr}\nserver s2 {s2.addr}\n{extra}"}
+
+
+def get(port: int, target: str, headers=None):
+    with HttpConn(port) as c:
+        return c.request("GET", target, headers=headers)
+
+
+def test_csv_layout_and_counters_move_with_traffic(sluice, backends, fe):
+    s1, s2 = backends.http("s1"), backends.http("s2")
+    cfg = http_config("stats enable\nstats uri /stats", two_servers(s1, s2))
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+
+    first = get(port, "/stats;csv")
+    assert first.status == 200, first
+    assert first.header("content-type").startswith("text/plain"), first.headers
+    header = first.body.decode().split("\n")[0]
+    assert header == HAPROXY_CSV_HEADER
+    columns, before = parse_csv(first.body.decode())
+    assert list(before) == [("fe", "FRONTEND"), ("be", "s1"), ("be", "s2"), ("be", "BACKEND")]
+    assert before[("fe", "FRONTEND")]["type"] == "0" and before[("be", "BACKEND")]["type"] == "1"
+    assert before[("be", "s1")]["type"] == "2" and before[("be", "s1")]["status"] in ("no check", "UP")
+    assert before[("fe", "FRONTEND")]["status"] == "OPEN"
+    assert before[("be", "BACKEND")]["status"] == "UP"
+    assert before[("fe", "FRONTEND")]["mode"] == "http"
+    # The page leaves out the "legends" (addresses, algorithm), as HAProxy's without `stats show-legends`.
+    assert before[("be", "BACKEND")]["algo"] == "" and before[("be", "s1")]["addr"] == ""
+
+    with HttpConn(port) as c:
+        for i in range(10):
+            r = c.request("GET", f"/item/{i}")
+            assert r.status == 200, r
+        r = c.request("GET", "/missing?status=404")
+        assert r.status == 404, r
+    _, after = parse_csv(get(port, "/stats;csv").body.decode())
+
+    fe_b, fe_a = before[("fe", "FRONTEND")], after[("fe", "FRONTEND")]
+    # 11 proxied requests, plus the first stats request (this one is counted once it is answered).
+    assert num(fe_a, "req_tot") - num(fe_b, "req_tot") == 12, (fe_b["req_tot"], fe_a["req_tot"])
+    assert num(fe_a, "hrsp_2xx") - num(fe_b, "hrsp_2xx") == 11
+    assert num(fe_a, "hrsp_4xx") - num(fe_b, "hrsp_4xx") == 1
+    assert num(fe_a, "stot") - num(fe_b, "stot") == 2  # the keep-alive connection and the second stats one
+    assert num(fe_a, "bin") > num(fe_b, "bin") + 11 * 20
+    assert num(fe_a, "bout") > num(fe_b, "bout") + 11 * 100
+    assert num(fe_a, "intercepted") >= 1
+    for sv in ("s1", "s2"):
+        b, a = before[("be", sv)], after[("be", sv)]
+        assert num(a, "stot") - num(b, "stot") in (5, 6), (sv, b["stot"], a["stot"])
+        assert num(a, "hrsp_2xx") + num(a, "hrsp_4xx") == num(a, "stot")
+        assert num(a, "bin") > 0 and num(a, "bout") > 0
+        assert num(a, "scur") == 0 and num(a, "smax") >= 1
+    be_a = after[("be", "BACKEND")]
+    assert num(be_a, "stot") >= 1
+    assert num(be_a, "hrsp_2xx") - num(before[("be", "BACKEND")], "hrsp_2xx") == 10
+    assert num(be_a, "weight") == 2 and num(be_a, "act") == 2 and num(be_a, "bck") == 0
+    assert len(s1.seen()) + len(s2.seen()) == 11
+
+
+def test_html_page_and_refresh(sluice, backends, fe):
+    s1, s2 = backends.http("s1"), backends.http("s2")
+    cfg = http_config("stats enable\nstats uri /admin?stats\nstats refresh 7s", two_servers(s1, s2))
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    r = get(port, "/admin?stats")
+    assert r.status == 200, r
+    assert r.header("content-type").startswith("text/html")
+    assert r.header("refresh") == "7"
+    html = r.body.decode()
+    assert "<html" in html.lower() and "</html>" in html.lower()
+    for name in ("fe", "be", "s1", "s2"):
+        assert f">{name}<" in html, f"{name} missing from the page"
+    # Prefix match: the options after the prefix select the CSV; `;norefresh` drops the refresh header.
+    csv = get(port, "/admin?stats;csv;norefresh")
+    assert csv.body.startswith(b"# pxname,svname,") and csv.header("refresh") is None
+    # Other paths still go to the backend.
+    assert get(port, "/admin").status == 200 and len(s1.seen()) + len(s2.seen()) == 1
+
+
+def test_stats_auth(sluice, backends, fe):
+    s1 = backends.http("s1")
+    cfg = http_config('stats uri /stats\nstats auth admin:s3cret\nstats auth ops:other\nstats realm My\\ Stats',
+                      {"be": f"server s1 {s1.addr}"})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+
+    def auth(user, password):
+        return [("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())]
+
+    r = get(port, "/stats")
+    assert r.status == 401, r
+    assert r.header("www-authenticate") == 'Basic realm="My Stats"', r.headers
+    assert get(port, "/stats;csv", auth("admin", "wrong")).status == 401
+    assert get(port, "/stats;csv", auth("nobody", "s3cret")).status == 401
+    assert get(port, "/stats", [("Authorization", "Basic !!notbase64")]).status == 401
+    ok = get(port, "/stats;csv", auth("admin", "s3cret"))
+    assert ok.status == 200 and ok.body.startswith(b"# pxname,"), ok
+    assert get(port, "/stats;csv", auth("ops", "other")).status == 200
+    assert s1.seen() == [], "stats requests never reach the backend"
+
+
+def test_page_larger_than_a_buffer(sluice, backends, fe):
+    """300 servers: the CSV and the HTML are far larger than tune.bufsize and arrive whole, twice on one
+    keep-alive connection."""
+    s1 = backends.http("s1")
+    servers = "\n".join(f"server s{i} {s1.addr}" for i in range(300))
+    cfg = http_config("stats uri /stats", {"be": servers})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    with HttpConn(port, timeout=10) as c:
+        for target in ("/stats;csv", "/stats", "/stats;csv"):
+            r = c.request("GET", target)
+            assert r.status == 200 and len(r.body) > 40000, (target, len(r.body))
+            if target.endswith("csv"):
+                _, rows = parse_csv(r.body.decode())
+                assert len(rows) == 302
+            else:
+                assert r.body.rstrip().endswith(b"</html>")
+
+
+def test_prometheus_metrics(sluice, backends, fe):
+    s1, s2 = backends.http("s1"), backends.http("s2")
+    cfg = http_config("http-request use-service prometheus-exporter if { path /metrics }", two_servers(s1, s2))
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+
+    r = get(port, "/metrics")
+    assert r.status == 200, r
+    assert r.header("content-type").startswith("text/plain"), r.headers
+    if not HAPROXY_MODE:
+        assert "version=0.0.4" in r.header("content-type")
+    types, before = parse_prometheus(r.body.decode())
+    for name, kind in [("process_current_connections", "gauge"), ("process_connections_total", "counter"),
+                       ("process_requests_total", "counter"), ("frontend_current_sessions", "gauge"),
+                       ("frontend_http_requests_total", "counter"), ("frontend_bytes_in_total", "counter"),
+                       ("backend_status", "gauge"), ("backend_sessions_total", "counter"),
+                       ("server_status", "gauge"), ("server_sessions_total", "counter"),
+                       ("server_http_responses_total", "counter"), ("server_weight", "gauge")]:
+        assert types.get(f"{PROM}_{name}", ("?",))[0] == kind, f"{PROM}_{name}: {types.get(f'{PROM}_{name}')}"
+    assert metric(before, f"{PROM}_server_status", proxy="be", server="s1", state="UP") == 1
+    assert metric(before, f"{PROM}_server_status", proxy="be", server="s1", state="MAINT") == 0
+    assert metric(before, f"{PROM}_backend_status", proxy="be", state="UP") == 1
+    assert metric(before, f"{PROM}_frontend_status", proxy="fe", state="UP") == 1
+    assert metric(before, f"{PROM}_process_current_connections") >= 1
+
+    with HttpConn(port) as c:
+        for i in range(6):
+            assert c.request("GET", f"/p/{i}").status == 200
+    _, after = parse_prometheus(get(port, "/metrics").body.decode())
+    assert metric(after, f"{PROM}_frontend_http_requests_total", proxy="fe") \
+        - metric(before, f"{PROM}_frontend_http_requests_total", proxy="fe") == 7  # 6 + the first /metrics
+    total = 0
+    for sv in ("s1", "s2"):
+        d = metric(after, f"{PROM}_server_sessions_total", proxy="be", server=sv) \
+            - metric(before, f"{PROM}_server_sessions_total", proxy="be", server=sv)
+        assert d == 3, (sv, d)
+        total += metric(after, f"{PROM}_server_http_responses_total", proxy="be", server=sv, code="2xx")
+    assert total == 6
+    assert metric(after, f"{PROM}_frontend_bytes_out_total", proxy="fe") \
+        > metric(before, f"{PROM}_frontend_bytes_out_total", proxy="fe")
+    assert metric(after, f"{PROM}_process_requests_total") >= 7
+
+
+@pytest.mark.sluice_only("HAProxy 2.6's exporter has no backend_up; sluice adds it")
+def test_prometheus_backend_up(sluice, backends, fe):
+    s1 = backends.http("s1")
+    cfg = http_config("http-request use-service prometheus-exporter if { path /metrics }",
+                      {"be": f"server s1 {s1.addr}", "empty": f"server x {s1.addr} disabled"})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    _, samples = parse_prometheus(get(port, "/metrics").body.decode())
+    assert metric(samples, "sluice_backend_up", proxy="be") == 1
+    assert metric(samples, "sluice_backend_up", proxy="empty") == 0
+    assert metric(samples, "sluice_server_status", proxy="empty", server="x", state="MAINT") == 1
+
+
+def test_head_on_the_stats_page_has_no_body(sluice, backends, fe):
+    s1 = backends.http("s1")
+    port = sluice(http_config("stats uri /stats", {"be": f"server s1 {s1.addr}"}), fds={"FE1": fe()}).ports["FE1"]
+    with HttpConn(port) as c:
+        r = c.request("HEAD", "/stats;csv")
+        assert r.status == 200 and r.body == b"", r
+        r = c.request("GET", "/stats;csv")  # the same connection goes on: no stray body bytes
+        assert r.status == 200 and r.body.startswith(b"# pxname,"), r
+
+
+def test_queue_counters(sluice, backends, fe):
+    """Three slow requests at once on a `maxconn 1` server: two wait in the backend queue (qcur while they wait,
+    qmax after), the server never has more than one (smax)."""
+    import concurrent.futures
+
+    s1 = backends.http("s1")
+    cfg = http_config("stats uri /stats", {"be": f"timeout queue 5s\nserver s1 {s1.addr} maxconn 1"})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(get, port, f"/slow?delay=800&i={i}") for i in range(3)]
+        s1.wait_requests(1)
+
+        def queued() -> int:
+            return num(parse_csv(get(port, "/stats;csv").body.decode())[1][("be", "BACKEND")], "qcur")
+
+        wait_until(lambda: queued() == 2, 0.7, "two requests in the backend queue (qcur 2)")
+        assert [f.result(timeout=10).status for f in futures] == [200, 200, 200]
+    _, after = parse_csv(get(port, "/stats;csv").body.decode())
+    assert num(after[("be", "BACKEND")], "qcur") == 0 and num(after[("be", "BACKEND")], "qmax") == 2
+    assert num(after[("be", "s1")], "smax") == 1 and num(after[("be", "s1")], "slim") == 1
+    assert num(after[("be", "s1")], "stot") == 3

@@ -59,7 +59,7 @@ install: build
 	@if [ -e "$(DESTDIR)/etc/sluice/sluice.cfg" ]; then \
 	  echo "keeping existing $(DESTDIR)/etc/sluice/sluice.cfg"; \
 	else \
-	  install -D -m 0644 config/sluice.cfg "$(DESTDIR)/etc/sluice/sluice.cfg"; \
+	  install -D -m 0644 config/installed.cfg "$(DESTDIR)/etc/sluice/sluice.cfg"; \
 	fi
 	@if [ -z "$(DESTDIR)" ] && ! id sluice >/dev/null 2>&1; then \
 	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice; \

@@ -54,7 +54,7 @@ def test_make_install_puts_everything_in_place(tmp_path, sluice_bin, prefix):
     for path in re.findall(r"(?:file:|=)(/(?:usr|opt)/\S+?)(?=\s|$)", text):
         assert (dest / path.lstrip("/")).exists(), f"the unit names {path}, which make install did not install"
     cfg = dest / "etc/sluice/sluice.cfg"
-    assert cfg.read_text() == (REPO / "config/sluice.cfg").read_text()
+    assert cfg.read_text() == (REPO / "config/installed.cfg").read_text()
     assert mode(cfg) == 0o644, oct(mode(cfg))
     assert (dest / pre.lstrip("/") / "share/doc/sluice/README.md").exists()
 

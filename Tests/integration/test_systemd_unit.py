@@ -94,9 +94,9 @@ listen app
     cfg = str(sluice.workdir / "sluice0.cfg")
     # The shipped sample config passes ExecStartPre= (what a fresh install starts with).
     for cmd in values(e, "ExecStartPre"):
-        r = subprocess.run(systemd_command(cmd, str(REPO / "config" / "sluice.cfg"), 0), capture_output=True,
+        r = subprocess.run(systemd_command(cmd, str(REPO / "config" / "installed.cfg"), 0), capture_output=True,
                            text=True, timeout=10, stdin=subprocess.DEVNULL)
-        assert r.returncode == 0, f"{cmd} on config/sluice.cfg: exit {r.returncode}\n{r.stdout}{r.stderr}"
+        assert r.returncode == 0, f"{cmd} on config/installed.cfg: exit {r.returncode}\n{r.stdout}{r.stderr}"
     listener = fe()
     env = dict(os.environ, FE1=str(listener.fileno()))  # what sluice sees; systemd would set it with Environment=
     sl = sluice(text, fds={"FE1": listener})

@@ -174,6 +174,7 @@ extension Loop {
         maxConnections = newMaxConnections
         installListeners()
         resumeListenersBelowLimits()
+        reconcileChecks(previous: previous)
 
         forEachOpenSession { s in
             if s.frontend.isRemoved || s.backend?.isRemoved == true || s.server?.isRemoved == true {

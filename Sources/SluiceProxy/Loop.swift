@@ -47,6 +47,8 @@ final class Loop: PollDispatcher {
     var idleConnections: [IdleConnection?] = []
     var freeIdleSlots: [Int] = []
     var idleTimer: TimerID!
+    /// Running health checks by slot (see Loop+Checks).
+    let checkTable = CheckTable()
     var runtime: Runtime
     /// The `-f` arguments, read again on every reload.
     let configPaths: [String]
@@ -241,6 +243,8 @@ final class Loop: PollDispatcher {
             handleSignals()
         case .idleServer:
             idleConnectionEvent(slot: Int(owner))
+        case .check:
+            checkEvent(slot: Int(owner), events: events)
         default:
             assertionFailure("event for unknown owner kind \(kind.rawValue) on fd \(fd.rawValue)")
         }
@@ -265,6 +269,8 @@ final class Loop: PollDispatcher {
                 closeSessionsOnRemovedObjects()
             case .idlePurge:
                 purgeIdleConnections()
+            case .check:
+                checkTimerFired(slot: index)
             case nil:
                 assertionFailure("timer with unknown token \(token)")
             }

@@ -13,6 +13,8 @@ extension OwnerKind {
     static let signal = OwnerKind(rawValue: 4)
     /// An idle server connection in a server's pool; owner = slot in Loop.idleConnections.
     static let idleServer = OwnerKind(rawValue: 5)
+    /// A health check's connection; owner = slot in Loop.checkTable (Loop+Checks).
+    static let check = OwnerKind(rawValue: 8)
 }
 
 /// What a timer token means: the kind in the upper 32 bits, an index in the lower.
@@ -29,6 +31,8 @@ enum TimerKind: UInt64 {
     case retire = 5
     /// Closes idle server connections that sat unused too long.
     case idlePurge = 6
+    /// A server's health check: next check, or the deadline of the one running; index = check slot.
+    case check = 8
 
     func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
 

@@ -233,13 +233,7 @@ struct RuntimeCompiler {
         if p.stats != nil {
             errors.append(ConfigError(p.stats!.location, "'stats' pages are not supported by sluice yet"))
         }
-        if let check = p.httpCheck {
-            errors.append(ConfigError(check.location, "'option httpchk' is not supported by sluice yet"))
-        }
         for s in p.servers {
-            if s.options.check.isEnabled {
-                errors.append(ConfigError(s.location, "server option 'check' is not supported by sluice yet"))
-            }
             if s.options.proxyProtocol != nil {
                 errors.append(ConfigError(s.location, "server option 'send-proxy' is not supported by sluice yet"))
             }

@@ -116,8 +116,12 @@ final class HealthCheck {
     var fd = FD.invalid
     var phase = CheckPhase.idle
     var tls: TLSConnection?
+    /// connect() answered EINPROGRESS and the fd is active, not polled: its next call probes with connect().
+    var isProbingConnect = false
     /// The last TLS operation wanted the other direction (a read that needs to write, or the reverse).
     var tlsWantsOtherDirection = false
+    /// The last check's status (`option log-health-checks` also logs a status change that moves no counter).
+    var lastStatus: CheckStatus?
     /// `disabled` / maintenance: checks are paused (HAProxy's CHK_ST_PAUSED).
     var isPaused = false
     /// When the check in progress started.

@@ -123,8 +123,19 @@ extension Loop {
         guard slot < checkTable.checks.count, let c = checkTable.checks[slot], c.fd.isValid else { return }
         switch c.phase {
         case .connecting:
-            // Only polled (never speculative) while connecting: writability is the kernel saying the connect
-            // finished; a failed one also reports EPOLLERR, with the reason in SO_ERROR.
+            if c.isProbingConnect {
+                // Speculative turn right after connect(): a second connect() says whether it finished (on
+                // loopback it usually has), which saves registering with epoll and a wake-up per check.
+                c.isProbingConnect = false
+                switch Sys.connect(c.fd, to: c.plan.endpoint) {
+                case .connected: checkConnected(c)
+                case .inProgress: poller.pollSend(c.fd)
+                case .failed(let err): checkFinished(c, .layer4Connection, info: .errno(err))
+                }
+                return
+            }
+            // Polled: writability is the kernel saying the connect finished; a failed one also reports EPOLLERR,
+            // with the reason in SO_ERROR.
             if events.contains(.error), let err = Sys.pendingError(c.fd) {
                 checkFinished(c, .layer4Connection, info: .errno(err))
             } else if events.contains(.writable) {
@@ -192,7 +203,8 @@ extension Loop {
         if result == .connected {
             checkConnected(c)
         } else {
-            poller.pollSend(fd)
+            c.isProbingConnect = true
+            poller.wantSend(fd)  // served in this same loop turn (a new fd), where it probes
         }
     }
 
@@ -311,8 +323,9 @@ extension Loop {
         let code = Int(line[9] - 48) * 100 + Int(line[10] - 48) * 10 + Int(line[11] - 48)
         let digits = UnsafeRawBufferPointer(rebasing: line[9..<12])
         let passes = c.plan.expect.passes(code: code, digits: digits, scratch: regexScratch)
-        let reason = min(13, end)..<end
-        checkFinished(c, passes ? .layer7Passed : .layer7Status, code: code, info: .reasonPhrase(reason))
+        // HAProxy 2.6 quotes the reason phrase of a wrong status only (`info: "Internal Server Error"`).
+        let info = passes ? CheckInfo.none : .reasonPhrase(min(13, end)..<end)
+        checkFinished(c, passes ? .layer7Passed : .layer7Status, code: code, info: info)
     }
 
     // MARK: transport
@@ -352,6 +365,7 @@ extension Loop {
             c.fd = .invalid
         }
         c.phase = .idle
+        c.isProbingConnect = false
         c.tlsWantsOtherDirection = false
     }
 
@@ -381,9 +395,13 @@ extension Loop {
         info: CheckInfo,
         durationMs: Int64
     ) {
-        guard change.counterChanged || change.transition != .none else { return }
+        let statusChanged = c.lastStatus != status
+        c.lastStatus = status
+        guard change.counterChanged || change.transition != .none || (statusChanged && c.plan.logsEveryChange) else {
+            return
+        }
         let s = c.server
-        if c.plan.logsEveryChange && change.counterChanged {
+        if c.plan.logsEveryChange && (change.counterChanged || statusChanged) {
             log.admin(
                 .notice,
                 "Health check for \(s.isBackup ? "backup " : "")server \(s.backend.name)/\(s.name) "
@@ -421,13 +439,13 @@ extension Loop {
         return text
     }
 
-    /// HAProxy's `chunk_asciiencode`: quotes and control bytes become `\xHH` inside the quoted info.
-    private static func asciiEncoded(_ text: String) -> String {
+    /// HAProxy's `chunk_asciiencode`: quotes, `<`, `>` and bytes that are not printable ASCII become `<HH>`.
+    static func asciiEncoded(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
-            if byte == 34 || byte < 32 || byte >= 127 {
+            if byte == 34 || byte == 60 || byte == 62 || byte < 32 || byte >= 127 {
                 let hex: [Character] = Array("0123456789ABCDEF")
-                out += "\\x\(hex[Int(byte >> 4)])\(hex[Int(byte & 15)])"
+                out += "<\(hex[Int(byte >> 4)])\(hex[Int(byte & 15)])>"
             } else {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             }
@@ -470,8 +488,9 @@ extension Loop {
                 + " \(s.currentConnections) sessions active, 0 requeued, 0 remaining in queue."
             log.admin(.alert, text)
             if usableBefore > 0 && active + backup == 0 {
-                let kind = backend.config.capabilities == .backend ? "backend" : "proxy"
-                log.admin(.alert, "\(kind) \(backend.name) has no server available!")
+                // HAProxy's stderr wording (its syslog line drops the quotes; a listen section is a "proxy").
+                let kind = backend.config.capabilities == .listen ? "proxy" : "backend"
+                log.admin(.alert, "\(kind) '\(backend.name)' has no server available!")
             }
         }
     }

@@ -323,4 +323,10 @@ final class HealthStateTests: XCTestCase {
         XCTAssertFalse(passes(.statusRegex(regex, isNegated: false), 301))
         XCTAssertTrue(passes(.statusRegex(regex, isNegated: true), 301))
     }
+
+    func testInfoText_isAsciiEncodedAsHAProxyDoes() {
+        XCTAssertEqual(Loop.asciiEncoded("Foo \"bar\""), "Foo <22>bar<22>")
+        XCTAssertEqual(Loop.asciiEncoded("a<b>\tc"), "a<3C>b<3E><09>c")
+        XCTAssertEqual(Loop.asciiEncoded("Connection refused"), "Connection refused")
+    }
 }

@@ -415,7 +415,8 @@ extension Loop {
             return
         case .wentDown, .wentUp:
             // With log-health-checks the check line above already said why (HAProxy does the same).
-            let details = c.plan.logsEveryChange ? "" : checkDetails(c, status, code: code, info: info, durationMs: durationMs)
+            let details =
+                c.plan.logsEveryChange ? "" : checkDetails(c, status, code: code, info: info, durationMs: durationMs)
             setServerHealth(s, isUp: change.transition == .wentUp, details: details)
         }
     }
@@ -464,10 +465,10 @@ extension Loop {
         var requeued = 0
         if isUp {
             // HAProxy's pendconn_grab_from_px: the queue drains onto the server that came back.
-            while !backend.queue.isEmpty, s.isUsable, case .server(let target) = backend.balancer.pick(
-                backend.servers,
-                client: .none
-            ), let next = backend.queue.popFirst() {
+            while !backend.queue.isEmpty && s.isUsable {
+                guard case .server(let target) = backend.balancer.pick(backend.servers, client: .none),
+                    let next = backend.queue.popFirst()
+                else { break }
                 next.dequeued(to: target)
                 requeued += 1
             }
@@ -480,11 +481,13 @@ extension Loop {
         let onBackup = backup > 0 && active == 0 ? " Running on backup." : ""
         var text = "\(s.isBackup ? "Backup " : "")Server \(backend.name)/\(s.name) is \(isUp ? "UP" : "DOWN")\(details)"
         if isUp {
-            text += ". \(active) active and \(backup) backup servers online.\(onBackup)"
+            text +=
+                ". \(active) active and \(backup) backup servers online.\(onBackup)"
                 + " \(requeued) sessions requeued, 0 total in queue."
             log.admin(.notice, text)
         } else {
-            text += ". \(active) active and \(backup) backup servers left.\(onBackup)"
+            text +=
+                ". \(active) active and \(backup) backup servers left.\(onBackup)"
                 + " \(s.currentConnections) sessions active, 0 requeued, 0 remaining in queue."
             log.admin(.alert, text)
             if usableBefore > 0 && active + backup == 0 {

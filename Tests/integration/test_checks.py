@@ -365,6 +365,19 @@ def test_check_ssl_against_plaintext_server_marks_down(sluice, backends, fe):
     assert "reason: Layer6 invalid response" in line or "reason: Layer6 timeout" in line, line
 
 
+def test_check_ssl_with_untrusted_certificate_marks_down(sluice, backends, fe):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(CERTS / "foreign.pem"))
+    tls = backends.start(tls_http_server(ctx), "foreign")
+    cfg = http_config(backends={"be": f"""
+        server s1 {tls.addr} ssl verify required ca-file {CERTS / 'ca.pem'} check inter 200ms
+    """})
+    sl = sluice(cfg, fds={"FE1": fe()})
+    sl.wait_output("Server be/s1 is DOWN", timeout=5)
+    line = lines_with(sl, "Server be/s1 is DOWN")[0]
+    assert "reason: Layer6 invalid response" in line, line
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # reload
 # ------------------------------------------------------------------------------------------------------------------

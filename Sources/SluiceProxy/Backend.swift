@@ -42,6 +42,7 @@ final class Backend {
     /// fresh one at `position`. Returns true when the server's line changed.
     func keep(_ server: Server, at position: Int) -> Bool {
         let changed = server.adopt(servers[position].config, backend: self, position: position)
+        server.adoptHealthCheck(from: servers[position])
         servers[position] = server
         balancer.serversChanged(servers)
         return changed

@@ -146,6 +146,7 @@ public enum Daemon {
         }
         loop.installListeners()
         loop.installSignals(fd: signalFD)
+        loop.startChecks()
         let summary = "\(runtime.frontends.count) frontends, \(runtime.backends.count) backends, "
             + "\(runtime.boundSockets.count) listeners, maxconn \(maxConnections)"
         log.admin(.notice, "sluice \(version) started: \(summary)")

@@ -188,6 +188,7 @@ extension Loop {
         resumeListenersBelowLimits()
         // Waiting sessions may fit now (a raised maxconn, a server with a new address): serve them.
         for b in next.backends { dispatchQueue(of: b) }
+        reconcileChecks(previous: previous)
 
         forEachOpenSession { s in
             if s.frontend.isRemoved || s.backend?.isRemoved == true || s.server?.isRemoved == true {

@@ -47,6 +47,8 @@ final class Loop: PollDispatcher {
     var idleConnections: [IdleConnection?] = []
     var freeIdleSlots: [Int] = []
     var idleTimer: TimerID!
+    /// Running health checks by slot (see Loop+Checks).
+    let checkTable = CheckTable()
     var runtime: Runtime
     /// The `-f` arguments, read again on every reload.
     let configPaths: [String]
@@ -254,6 +256,8 @@ final class Loop: PollDispatcher {
             acceptAdminConnections(Int(owner))
         case .adminConnection:
             adminConnectionEvent(Int(owner), events)
+        case .check:
+            checkEvent(slot: Int(owner), events: events)
         default:
             assertionFailure("event for unknown owner kind \(kind.rawValue) on fd \(fd.rawValue)")
         }
@@ -283,6 +287,8 @@ final class Loop: PollDispatcher {
             case .statsTick:
                 tickStatsRates()
                 timers.schedule(statsTimer, at: clock.now + 1000)
+            case .check:
+                checkTimerFired(slot: index)
             case nil:
                 assertionFailure("timer with unknown token \(token)")
             }

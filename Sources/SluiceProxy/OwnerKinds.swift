@@ -17,6 +17,8 @@ extension OwnerKind {
     static let adminListener = OwnerKind(rawValue: 16)
     /// An admin-socket (CLI) connection; owner = slot in Loop.adminConnections.
     static let adminConnection = OwnerKind(rawValue: 17)
+    /// A health check's connection; owner = slot in Loop.checkTable (Loop+Checks).
+    static let check = OwnerKind(rawValue: 8)
 }
 
 /// What a timer token means: the kind in the upper 32 bits, an index in the lower.
@@ -37,6 +39,8 @@ enum TimerKind: UInt64 {
     case adminConnection = 16
     /// Once a second: the rates of the stats counters (StatsCounters.swift).
     case statsTick = 17
+    /// A server's health check: next check, or the deadline of the one running; index = check slot.
+    case check = 8
 
     func token(_ index: Int) -> UInt64 { (rawValue << 32) | UInt64(UInt32(truncatingIfNeeded: index)) }
 

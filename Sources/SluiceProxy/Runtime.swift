@@ -69,6 +69,7 @@ final class Runtime {
                 if s.config.options.tls.reusesSessions { s.tlsSessions = TLSSessionSlot() }
                 s.sniName = Self.constantSNI(s.config.options.tls.sni)
             }
+            compiler.compileChecks(of: b)
             backends.append(b)
             backendsByName[p.name] = b
         }

@@ -232,13 +232,7 @@ struct RuntimeCompiler {
         if let stats = p.stats, stats.adminCondition != nil {
             errors.append(ConfigError(stats.location, "'stats admin' (changes from the stats page) is not supported by sluice yet"))
         }
-        if let check = p.httpCheck {
-            errors.append(ConfigError(check.location, "'option httpchk' is not supported by sluice yet"))
-        }
         for s in p.servers {
-            if s.options.check.isEnabled {
-                errors.append(ConfigError(s.location, "server option 'check' is not supported by sluice yet"))
-            }
             if s.options.proxyProtocol != nil {
                 errors.append(ConfigError(s.location, "server option 'send-proxy' is not supported by sluice yet"))
             }

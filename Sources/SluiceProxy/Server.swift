@@ -27,6 +27,8 @@ final class Server {
     var isDraining = false
     /// Health: without checks a server is always up.
     var isUp = true
+    /// `check` on the server line: its active check and health state (HealthCheck, Loop+Checks).
+    var healthCheck: HealthCheck?
     /// Set by a reload when the new configuration no longer has this server.
     var isRemoved = false
 

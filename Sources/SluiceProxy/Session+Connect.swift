@@ -127,6 +127,7 @@ extension Session {
         connectedTicks = clock.now
         serverActivity = clock.now
         lastFailedServer = nil
+        connectedServer?.observedConnection()  // observe layer4
         if !serverReadClosed { poller.pollRecv(serverFD) }
         armTimer()
         if let s = connectedServer, let context = s.tlsContext, serverTLS == nil {
@@ -178,6 +179,7 @@ extension Session {
         guard let backend else { return }
         let failed = server
         failed?.failedConnects += 1
+        if let failed, !err.isResourceExhaustion { loop.observeServerError(failed) }  // observe layer4
         loop.log.debug("connect failed", "session", index, "errno", Int(err.rawValue), "retries_left", retriesLeft)
         if serverFD.isValid {
             loop.poller.delete(serverFD)

@@ -464,6 +464,8 @@ extension Loop {
         s.isInMaintenance = maintenance
         s.isDraining = draining
         s.lastStateChangeSeconds = Sys.wallClock().seconds
+        // Checks stop in maintenance and start again (one failure from DOWN, as HAProxy) when it ends.
+        checkMaintenanceChanged(s)
         let who = "\(s.backend.name)/\(s.name)"
         if maintenance {
             log.admin(

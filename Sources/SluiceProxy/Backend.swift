@@ -41,8 +41,17 @@ final class Backend {
     /// Reload: puts a kept server (from the previous configuration's backend of the same name) in place of the
     /// fresh one at `position`. Returns true when the server's line changed.
     func keep(_ server: Server, at position: Int) -> Bool {
-        let changed = server.adopt(servers[position].config, backend: self, position: position)
-        server.adoptHealthCheck(from: servers[position])
+        let fresh = servers[position]
+        let previousTLS = server.config.options.tls
+        let changed = server.adopt(fresh.config, backend: self, position: position)
+        server.adoptHealthCheck(from: fresh)
+        // Certificates and TLS options are re-read on every reload: the kept server takes the new context. Its
+        // session cache survives when the TLS settings did not change (resumption keeps working).
+        if previousTLS != fresh.config.options.tls || server.tlsContext == nil {
+            server.tlsSessions = fresh.tlsSessions
+        }
+        server.tlsContext = fresh.tlsContext
+        server.sniName = fresh.sniName
         servers[position] = server
         balancer.serversChanged(servers)
         return changed

@@ -461,6 +461,7 @@ extension Loop {
         let backend = s.backend
         let usableBefore = backend.servers.reduce(0) { $0 + ($1.isUsable ? 1 : 0) }
         s.isUp = isUp
+        s.lastStateChangeSeconds = Sys.wallClock().seconds
         backend.balancer.serversChanged(backend.servers)
         var requeued = 0
         if isUp {

@@ -314,11 +314,14 @@ class Backend:
     """A TCP server on 127.0.0.1:0 driven by an asyncio handler `async def h(backend, conn, reader, writer)`.
 
     Counts connections (accepted, current, max_current) under a Condition that is notified on every change,
-    so tests can wait for counts without sleeping."""
+    so tests can wait for counts without sleeping. With `ssl` (a server-side ssl.SSLContext) it speaks TLS: the
+    handler runs after the handshake, on the decrypted stream; a connection whose handshake fails never reaches
+    the handler and is not counted."""
 
-    def __init__(self, handler, name: str = "backend"):
+    def __init__(self, handler, name: str = "backend", ssl=None):
         self.name = name
         self.handler = handler
+        self.ssl = ssl
         self.cond = threading.Condition()
         self.accepted = 0
         self.current = 0
@@ -341,7 +344,7 @@ class Backend:
 
         async def boot():
             self._server = await asyncio.start_server(self._on_conn, sock=self._sock, limit=1 << 20,
-                                                      backlog=1024)
+                                                      backlog=1024, ssl=self.ssl)
 
         self._loop.run_until_complete(boot())
         started.set()
@@ -438,23 +441,23 @@ class Backends:
         self._all: list[Backend] = []
         self._holders: list[socket.socket] = []
 
-    def start(self, handler, name: str = "backend") -> Backend:
-        b = Backend(handler, name)
+    def start(self, handler, name: str = "backend", ssl=None) -> Backend:
+        b = Backend(handler, name, ssl=ssl)
         self._all.append(b)
         return b
 
     def echo(self, name: str = "echo", delay: float = 0.0) -> Backend:
         return self.start(echo_handler(delay), name)
 
-    def tag(self, name: str, then: str = "close") -> Backend:
-        return self.start(tag_handler(name, then), name)
+    def tag(self, name: str, then: str = "close", ssl=None) -> Backend:
+        return self.start(tag_handler(name, then), name, ssl=ssl)
 
-    def http(self, name: str = "http"):
+    def http(self, name: str = "http", ssl=None):
         """An HTTP/1.1 origin server (httpbackend.HttpBackend): request log, behaviour chosen by query string,
-        WebSocket echo."""
+        WebSocket echo. With `ssl` (a server-side ssl.SSLContext), HTTPS."""
         from httpbackend import HttpBackend  # imported here: httpbackend itself imports this module
 
-        b = HttpBackend(name)
+        b = HttpBackend(name, ssl=ssl)
         self._all.append(b)
         return b
 

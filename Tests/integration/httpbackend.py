@@ -20,6 +20,8 @@ It runs on the harness's asyncio `Backend` (127.0.0.1:0, connection counts under
         delay=MS        wait before answering
         drip=MS         slow writer: the body in 1 KB pieces, MS between them
         slowread=MS     slow reader: the request body in 4 KB reads, MS between them
+        pauseread=N:MS  reader that stalls in pauses: the request body in 64 KB reads, a pause of MS after every
+                        N bytes (a large upload fills every buffer on the way, then drains, again and again)
         hdr=Name:Value  an extra response header (repeatable)
     Every response carries X-Backend (the backend's name), X-Conn (connection index), X-Seq (request index on
     that connection) and X-Req-Body-Sha256 (sha256 of the request body it read).
@@ -111,13 +113,13 @@ def ws_accept(key: str) -> str:
 class HttpBackend(Backend):
     """An HTTP/1.1 server (see the module docstring). `requests` is the ordered log of what it received."""
 
-    def __init__(self, name: str = "http"):
+    def __init__(self, name: str = "http", ssl=None):
         self.requests: list[Request] = []
         self.ws_messages: list[tuple[int, bytes]] = []  # (opcode, payload) of every data frame received
         self.ws_errors: list[str] = []
         # Query parameters applied to every request that does not set them (e.g. "delay=100": a slow server).
         self.default_query = ""
-        super().__init__(_serve, name)
+        super().__init__(_serve, name, ssl=ssl)
 
     # ---- queries for tests (all under the Condition) ----
     def seen(self) -> list[Request]:
@@ -179,8 +181,10 @@ def _parse_head(req: Request, head: bytes) -> None:
         req.headers.append((name.decode(), value.decode("latin-1")))
 
 
-async def _read_body(backend, conn, req: Request, reader, slowread: float, keep: list[bytes] | None = None) -> None:
-    """Read the request body per its framing, hashing it; with `keep`, also collect the bytes."""
+async def _read_body(backend, conn, req: Request, reader, slowread: float, keep: list[bytes] | None = None,
+                     pause: tuple[int, float] | None = None) -> None:
+    """Read the request body per its framing, hashing it; with `keep`, also collect the bytes. `pause` (bytes,
+    seconds): stop reading for that long after every that many bytes."""
     te = req.header("transfer-encoding")
     cls = req.header_all("content-length")
     if te is not None and cls:
@@ -188,10 +192,18 @@ async def _read_body(backend, conn, req: Request, reader, slowread: float, keep:
     h = hashlib.sha256()
     n = 0
 
+    since_pause = 0
+
     async def take(k: int) -> bytes:
+        nonlocal since_pause
         data = await reader.readexactly(k)
         with backend.cond:
             conn.received += len(data)
+        if pause:
+            since_pause += len(data)
+            if since_pause >= pause[0]:
+                since_pause = 0
+                await asyncio.sleep(pause[1])
         return data
 
     if te is not None:
@@ -338,9 +350,13 @@ async def _serve(backend: HttpBackend, conn: ConnInfo, reader: asyncio.StreamRea
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             await writer.drain()
         slowread = int(q.get("slowread", ["0"])[0]) / 1000
+        pause = None
+        if "pauseread" in q:
+            n, ms = q["pauseread"][0].split(":")
+            pause = (int(n), int(ms) / 1000)
         keep: list[bytes] | None = [] if q.get("body") == ["echo"] else None
         try:
-            await _read_body(backend, conn, req, reader, slowread, keep)
+            await _read_body(backend, conn, req, reader, slowread, keep, pause)
         except BadRequest as e:
             req.error = str(e)
             _record(backend, req)

@@ -20,6 +20,8 @@ extension Session {
             millis: http.startWallSeconds != 0 ? http.startWallMillis : acceptWallMillis, into: &line)
         line.append("] ")
         line.append(frontend.name)
+        // HAProxy's %ft: the frontend name, with `~` when the client came in on an SSL bind.
+        if listener?.tlsContext != nil { line.append("~") }
         line.append(" ")
         // Answered before a backend was chosen: HAProxy logs the frontend in its place.
         line.append(backend?.name ?? frontend.name)

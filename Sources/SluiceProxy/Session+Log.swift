@@ -18,6 +18,8 @@ extension Session {
         LogClock.appendAcceptDate(seconds: acceptWallSeconds, millis: acceptWallMillis, into: &line)
         line.append("] ")
         line.append(frontend.name)
+        // HAProxy's %ft: the frontend name, with `~` when the client came in on an SSL bind.
+        if listener?.tlsContext != nil { line.append("~") }
         line.append(" ")
         line.append(backend?.name ?? "<NOSRV>")
         line.append("/")

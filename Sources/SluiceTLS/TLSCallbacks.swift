@@ -90,12 +90,14 @@ func sluiceTicketKeyCallback(
 }
 
 /// New session (client side): OpenSSL hands over a resumable session (at the end of a TLS 1.2 handshake, or
-/// for each TLS 1.3 ticket, which arrives after the handshake); it goes into the connection's session slot.
-/// Returning 1 keeps OpenSSL's reference, which the slot now owns; 0 lets OpenSSL drop it.
+/// for each TLS 1.3 ticket, which arrives after the handshake); a copy goes into the connection's session slot.
+/// A copy, not OpenSSL's object: that one is still the SSL's current session, and SSL_free marks it not
+/// resumable when the connection ends without close_notify sent (ssl_clear_bad_session), which is how the proxy
+/// usually drops a server connection. Returning 0 lets OpenSSL drop its reference.
 func sluiceNewClientSessionCallback(_ ssl: OpaquePointer?, _ session: OpaquePointer?) -> CInt {
     guard let ssl, let session, let raw = SSL_get_ex_data(ssl, connectionExDataIndex) else { return 0 }
     let connection = Unmanaged<TLSConnection>.fromOpaque(raw).takeUnretainedValue()
-    guard let slot = connection.sessionSlot else { return 0 }
-    slot.store(session)
-    return 1
+    guard let slot = connection.sessionSlot, let copy = SSL_SESSION_dup(session) else { return 0 }
+    slot.store(copy)
+    return 0
 }

@@ -59,6 +59,25 @@ final class TLSSessionTests: TLSTestCase {
         XCTAssertTrue(second.client)
     }
 
+    /// The proxy usually frees a server connection without sending close_notify (the server closed, or the
+    /// exchange ended): the saved session must stay resumable. OpenSSL marks the SSL's own session not
+    /// resumable in that case, so the slot must hold a copy.
+    func testResumption_connectionFreedWithoutCloseNotify_stillResumes() throws {
+        let server = try serverContext()
+        let client = try clientContext()
+        let slot = TLSSessionSlot()
+        do {
+            let (s, c) = try driver.connect(server: server, client: client, sessionSlot: slot)
+            handshake(s, c)
+            s.send(Array("bye".utf8), thenShutdown: true)
+            driver.run(until: { c.readEnd != nil })
+            driver.close(s)
+            driver.close(c)
+        }
+        XCTAssertTrue(slot.hasSession)
+        XCTAssertTrue(try connectOnce(server, client, slot).client, "the ticket saved before an abrupt end resumes")
+    }
+
     func testResumption_tls12Tickets_secondConnectionResumes() throws {
         let server = try serverContext(cacheSize: 0, maxVersion: .tls1_2)
         let client = try clientContext()

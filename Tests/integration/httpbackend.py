@@ -23,6 +23,8 @@ It runs on the harness's asyncio `Backend` (127.0.0.1:0, connection counts under
         pauseread=N:MS  reader that stalls in pauses: the request body in 64 KB reads, a pause of MS after every
                         N bytes (a large upload fills every buffer on the way, then drains, again and again)
         hdr=Name:Value  an extra response header (repeatable)
+        headapart=1     write the head and the body separately (over TLS the body then starts a new record, so
+                        a body that is a multiple of 16 KB ends with a full record)
     Every response carries X-Backend (the backend's name), X-Conn (connection index), X-Seq (request index on
     that connection) and X-Req-Body-Sha256 (sha256 of the request body it read).
   * `Upgrade: websocket` requests get an RFC 6455 handshake (101) and the connection becomes a frame echo:
@@ -309,7 +311,10 @@ async def _respond(backend: HttpBackend, conn: ConnInfo, req: Request, writer, b
             pieces = [body[i:i + 1024] for i in range(0, len(body), 1024)] or [b""]
         else:
             pieces = [body]
-        pieces[0] = head + pieces[0]  # one write for head and (first part of the) body
+        if "headapart" in q:
+            pieces.insert(0, head)  # two writes: over TLS the body starts on a record boundary
+        else:
+            pieces[0] = head + pieces[0]  # one write for head and (first part of the) body
         for p in pieces:
             writer.write(p)
             await writer.drain()

@@ -413,6 +413,14 @@ final class Session {
             if let d = headDeadline, now >= d.at {
                 if d.isIdle {
                     close()  // an idle keep-alive connection simply ends
+                } else if clientTLS != nil && clientWaits.isHandshaking {
+                    // No 408 can be sent before the handshake is done (it would wait forever): log and close, as
+                    // HAProxy does ("Timeout during SSL handshake").
+                    loop.log.admin(
+                        .info,
+                        "\(client) -> \(frontend.name): SSL handshake failure: timeout during SSL handshake"
+                    )
+                    abort(TerminationState("c", "R"))
                 } else {
                     respondWithError(408, TerminationState("c", "R"))
                 }

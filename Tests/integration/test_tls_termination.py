@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from conftest import base_config, sha, wait_until
+from conftest import HAPROXY_MODE, base_config, sha, wait_until
 from httpclient import HttpConn, build_request, curl
 from tlshelpers import (cert, client_ctx, handshake_failures, handshake_log_seen, https_config, peer_subject_cn, s_client, tls_bind,
                         tls_connect)
@@ -322,3 +322,22 @@ backend be_tcp
     sl.wait_output('fe_tcp~ be_tcp/s1 ', timeout=5)
     line = next(ln for ln in sl.stderr().splitlines() if "fe~ be/s1" in ln)
     assert '200' in line and '"GET /log HTTP/1.1"' in line, line
+
+
+@pytest.mark.xfail(not HAPROXY_MODE, strict=True,
+                   reason="daemon bug: an HTTP-mode bind with `alpn h2,http/1.1` negotiates h2, which sluice cannot "
+                          "speak: curl gets an empty reply (it should refuse h2 at -c, or never select it)")
+def test_alpn_h2_on_an_http_bind_is_never_a_dead_end(sluice, backends, fe, tmp_path):
+    """The most common HAProxy bind line, `alpn h2,http/1.1`: either the configuration is refused with a line
+    that names h2, or every client gets its answer (over h2 in HAProxy, over http/1.1 in a proxy without h2)."""
+    be = backends.http()
+    cfg = https_config(backends=one_be(be), bind_options="alpn h2,http/1.1")
+    path = tmp_path / "alpn.cfg"
+    path.write_text(cfg.replace('"fd@${FE1}"', "127.0.0.1:1"))
+    p = sluice.check(path)
+    if p.returncode != 0:
+        assert "h2" in p.stdout + p.stderr, f"the refusal should name h2:\n{p.stdout}{p.stderr}"
+        return
+    sl = sluice(cfg, fds={"FE1": fe()})
+    (r,) = curl_https(sl.ports["FE1"], "/alpn-h2", tmp=tmp_path)
+    assert r.code == 200, r

@@ -2,7 +2,7 @@
 #   make run    installs what is missing, builds the release binary, runs sluice on config/sluice.cfg in front
 #               of two demo backends (Ctrl-C stops everything)
 #   make test   installs what is missing, builds, runs unit tests, integration tests and binary checks
-#   make bench  sluice vs HAProxy side by side (bench/README.md)
+#   make bench  sluice vs HAProxy side by side (bench/README.md); make bench-tls runs only the TLS part
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
@@ -11,7 +11,7 @@ DESTDIR ?=
 SLUICE_BIN ?= $(CURDIR)/.build/release/sluice
 export SLUICE_BIN
 
-.PHONY: all deps deps-bench build debug run test unit integration check-binary bench install clean
+.PHONY: all deps deps-bench build debug run test unit integration check-binary bench bench-tls install clean
 
 all: build
 
@@ -47,6 +47,10 @@ check-binary: build
 
 bench: build deps-bench
 	bench/run.sh
+	bench/tls.sh
+
+bench-tls: build deps-bench
+	bench/tls.sh
 
 # DESTDIR-aware. Never overwrites an existing /etc/sluice/sluice.cfg. Creates the `sluice` system user the unit
 # runs as when installing for real (no DESTDIR) and it is missing.

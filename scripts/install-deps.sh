@@ -6,7 +6,7 @@ set -euo pipefail
 purpose=${1:-test}
 build_pkgs="libssl-dev libsystemd-dev pkg-config"
 test_pkgs="$build_pkgs curl openssl python3 socat"
-bench_pkgs="$test_pkgs haproxy nginx-light wrk nghttp2-client strace"
+bench_pkgs="$test_pkgs haproxy nginx-light wrk nghttp2-client strace testssl.sh"
 case "$purpose" in
   build) pkgs=$build_pkgs ;;
   test) pkgs=$test_pkgs ;;

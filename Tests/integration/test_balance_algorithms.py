@@ -90,6 +90,7 @@ def test_uri_hashing_is_stable_and_spreads(sluice, backends, fe, hash_type):
     assert len(spread) == 3 and min(spread.values()) > 50, f"keys spread over the servers: {spread}"
 
 
+@pytest.mark.sluice_only("removes a server with an in-process reload on SIGHUP (HAProxy reloads by starting new processes)")
 def test_consistent_hash_moves_about_one_nth_of_keys(sluice, backends, fe):
     names = [("s1", 1), ("s2", 1), ("s3", 1), ("s4", 1), ("s5", 1)]
     bes = {n: backends.http(n) for n, _ in names}

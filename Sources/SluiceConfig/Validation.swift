@@ -83,6 +83,14 @@ enum Validation {
 
     /// A `frontend` needs a `bind` (alert); a `listen` without one only works as a backend (warning).
     private static func checkBinds(_ proxy: ProxyDraft, context: inout ParseContext) {
+        for bind in proxy.config.binds where proxy.config.mode == .http {
+            guard let tls = bind.tls, tls.alpn.contains("h2") else { continue }
+            context.sink.warning(
+                "'bind' : 'alpn h2' ignored: sluice speaks HTTP/1.1 only, so 'h2' is not offered"
+                    + (tls.alpn.contains("http/1.1") ? "" : " (add 'http/1.1')"),
+                at: bind.location
+            )
+        }
         guard !proxy.hasBindLine else { return }
         if proxy.kind == .frontend {
             context.sink.alert("frontend '\(proxy.config.name)' has no 'bind' directive", at: proxy.config.location)

@@ -143,7 +143,7 @@ final class Runtime {
             f.errors = compiler.errorResponses(of: p)
             f.rules = compiler.rules(of: p, acls: acls, errors: f.errors)
             f.forwardFor = p.forwardFor.map(CompiledForwardFor.init)
-            f.bindContexts = p.binds.map { bind in bind.tls.flatMap { compiler.bindContext($0, location: bind.location) } }
+            f.bindContexts = p.binds.map { bind in bind.tls.flatMap { compiler.bindContext($0, mode: p.mode, location: bind.location) } }
             if p.capabilities.contains(.backend), let own = backendsByName[p.name] {
                 own.errors = f.errors  // a listen answers with its own error pages either way
             }

@@ -166,7 +166,7 @@ struct RuntimeCompiler {
     // MARK: TLS
 
     /// The server-side context of a `bind ... ssl` line.
-    mutating func bindContext(_ tls: BindTLS, location: SourceLocation) -> TLSContext? {
+    mutating func bindContext(_ tls: BindTLS, mode: ProxyMode, location: SourceLocation) -> TLSContext? {
         var o = TLSContextOptions()
         o.certificateFiles = tls.certificates.map(\.path)
         o.caFile = tls.caFile
@@ -175,7 +175,9 @@ struct RuntimeCompiler {
         case .optional: o.verify = .optional
         case .required: o.verify = .required
         }
-        o.alpn = tls.alpn
+        // In mode http sluice speaks HTTP/1.1: offering h2 would make clients choose a protocol nobody here
+        // understands (the config check warned about it). In mode tcp the bytes pass through: anything goes.
+        o.alpn = mode == .http ? tls.alpn.filter { $0 != "h2" && $0 != "h2c" } : tls.alpn
         o.minVersion = Self.version(tls.minVersion)
         o.maxVersion = Self.version(tls.maxVersion)
         o.ciphers = tls.ciphers

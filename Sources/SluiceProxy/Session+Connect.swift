@@ -131,6 +131,11 @@ extension Session {
         if !serverReadClosed { poller.pollRecv(serverFD) }
         armTimer()
         if let s = connectedServer, let context = s.tlsContext, serverTLS == nil {
+            // Until the handshake is done the connection is still being established, as in HAProxy: it is bounded
+            // by `timeout connect` and a failure is a connect failure (retries, then 503).
+            serverEstablished = false
+            phaseDeadline = clock.now + (backend?.connectTimeoutMs ?? 5000)
+            armTimer()
             guard startServerTLS(context, serverName: serverNameIndication(for: s), slot: s.tlsSessions) else {
                 connectFailed(Errno(rawValue: 71))
                 return
@@ -147,6 +152,7 @@ extension Session {
     /// The TLS handshake with the server completed: what waited for it goes now.
     func serverHandshakeDone() {
         guard isOpen else { return }
+        serverEstablished = true
         poller.pollRecv(serverFD)
         if isHTTP {
             sendToServerHTTP()

@@ -18,6 +18,11 @@ extension Session {
                 // The first request often arrives with the handshake's last flight.
                 events = [.readable]
                 poller.wantRecv(clientFD)
+                if !isHTTP && backend == nil && !isInspecting {
+                    var ctx = SampleContext(session: self)
+                    routeTCPConnection(&ctx)
+                    guard isOpen else { return }
+                }
             }
             // A TLS read may wait for writability and a write for readability.
             if clientWaits.readNeedsWritable && events.contains(.writable) { events.insert(.readable) }

@@ -222,6 +222,11 @@ final class Session {
             armTimer()
             return
         }
+        if clientTLS != nil {
+            // As HAProxy: the server connection waits for the client's TLS handshake (a plaintext client on a TLS
+            // port never reaches a server).
+            return
+        }
         routeTCPConnection(&ctx)
     }
 
@@ -374,6 +379,7 @@ final class Session {
         var deadline: Ticks? = nil
         func consider(_ t: Ticks) { if deadline == nil || t < deadline! { deadline = t } }
         if isDraining || isInspecting { return phaseDeadline }
+        if serverWaits.isHandshaking { consider(phaseDeadline) }
         if isAwaitingRequestHead { return headDeadline?.at }
         switch serverPhase {
         case .queued, .retryWait, .connecting:
@@ -407,6 +413,12 @@ final class Session {
         }
         if isInspecting {
             if now >= phaseDeadline { finishInspection(isFinal: true) } else { armTimer() }
+            return
+        }
+        if serverWaits.isHandshaking && serverTLS != nil && now >= phaseDeadline {
+            serverTLS = nil
+            serverWaits = TLSWaits()
+            connectFailed(.timedOut)
             return
         }
         if isAwaitingRequestHead {

@@ -44,7 +44,7 @@ final class TLSTests: XCTestCase {
 
     func testBind_everyOption_isParsed() {
         let tls = bindTLS(
-            "bind :443 ssl crt /etc/ssl/site.pem crt /etc/ssl/sites alpn h2,http/1.1 ssl-min-ver TLSv1.3"
+            "bind :443 ssl crt /etc/ssl/site.pem crt /etc/ssl/sites alpn spdy/3,http/1.1 ssl-min-ver TLSv1.3"
                 + " ciphers ECDHE+AESGCM ciphersuites TLS_AES_128_GCM_SHA256 curves X25519:P-256"
                 + " ca-file /etc/ssl/ca.pem verify optional no-tls-tickets prefer-client-ciphers"
         )
@@ -55,7 +55,7 @@ final class TLSTests: XCTestCase {
                 CertificateSource(path: "/etc/ssl/sites", isDirectory: true),
             ]
         )
-        XCTAssertEqual(tls?.alpn, ["h2", "http/1.1"])
+        XCTAssertEqual(tls?.alpn, ["spdy/3", "http/1.1"])
         XCTAssertEqual(tls?.minVersion, .tls1_3)
         XCTAssertEqual(tls?.maxVersion, .tls1_3)
         XCTAssertEqual(tls?.ciphers, "ECDHE+AESGCM")
@@ -335,6 +335,33 @@ final class TLSTests: XCTestCase {
         XCTAssertEqual(
             ok.configuration?.frontends.first?.binds.last?.tls?.certificates.map(\.isDirectory),
             [false, true]
+        )
+    }
+}
+
+final class TLSAlpnWarningTests: XCTestCase {
+    func testBindAlpnH2_inModeHTTP_isWarnedAbout() {
+        let result = ConfigLoader.parse(
+            text: """
+                defaults
+                    mode http
+                    timeout connect 1s
+                    timeout client 1s
+                    timeout server 1s
+                frontend fe
+                    bind :443 ssl crt /dev/null alpn h2,http/1.1
+                    default_backend be
+                backend be
+                    server s1 127.0.0.1:80
+                """,
+            fileName: "t.cfg",
+            environment: ConfigEnvironment(variables: [:], files: ["/dev/null": ""])
+        )
+        XCTAssertTrue(
+            result.diagnostics.map { $0.rendered }.contains(
+                "[WARNING] parsing [t.cfg:7] : 'bind' : 'alpn h2' ignored: sluice speaks HTTP/1.1 only, so 'h2' is not offered"
+            ),
+            "\(result.diagnostics.map { $0.rendered })"
         )
     }
 }

@@ -97,9 +97,6 @@ def test_tls_backend_plaintext_server_gives_503(sluice, backends, fe, tmp_path):
     wait_until(lambda: be.accepted == 1, 5, "the server connection was made", cond=be.cond)
 
 
-@pytest.mark.xfail(not HAPROXY_MODE, strict=True,
-                   reason="daemon bug: the server-side TLS handshake is not under `timeout connect` (sluice answers "
-                          "504 after `timeout server`, sH; HAProxy 503 after `timeout connect`, sC)")
 def test_tls_backend_silent_server_is_a_connect_timeout(sluice, backends, fe, tmp_path):
     """A server that accepts TCP but never answers the ClientHello: in HAProxy the handshake is part of the
     connection, so `timeout connect` ends it with 503 (sC), not `timeout server` with 504."""

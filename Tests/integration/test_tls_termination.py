@@ -324,9 +324,6 @@ backend be_tcp
     assert '200' in line and '"GET /log HTTP/1.1"' in line, line
 
 
-@pytest.mark.xfail(not HAPROXY_MODE, strict=True,
-                   reason="daemon bug: an HTTP-mode bind with `alpn h2,http/1.1` negotiates h2, which sluice cannot "
-                          "speak: curl gets an empty reply (it should refuse h2 at -c, or never select it)")
 def test_alpn_h2_on_an_http_bind_is_never_a_dead_end(sluice, backends, fe, tmp_path):
     """The most common HAProxy bind line, `alpn h2,http/1.1`: either the configuration is refused with a line
     that names h2, or every client gets its answer (over h2 in HAProxy, over http/1.1 in a proxy without h2)."""

@@ -12,17 +12,11 @@ extension Session {
         http.isLogged = true
         let now = clock.now
         var line = loop.takeLogLine()
-        line.appendAddress(client)
-        line.append(":")
-        line.append(Int(client.port))
-        line.append(" [")
-        LogClock.appendAcceptDate(seconds: http.startWallSeconds != 0 ? http.startWallSeconds : acceptWallSeconds,
-            millis: http.startWallSeconds != 0 ? http.startWallMillis : acceptWallMillis, into: &line)
-        line.append("] ")
-        line.append(frontend.name)
-        // HAProxy's %ft: the frontend name, with `~` when the client came in on an SSL bind.
-        if listener?.tlsContext != nil { line.append("~") }
-        line.append(" ")
+        appendLogPrefix(
+            &line,
+            wallSeconds: http.startWallSeconds != 0 ? http.startWallSeconds : acceptWallSeconds,
+            wallMillis: http.startWallSeconds != 0 ? http.startWallMillis : acceptWallMillis
+        )
         // Answered before a backend was chosen: HAProxy logs the frontend in its place.
         line.append(backend?.name ?? frontend.name)
         line.append("/")
@@ -48,17 +42,7 @@ extension Session {
         line.append(byte: termination.cause)
         line.append(byte: termination.phase)
         line.append("-- ")
-        line.append(loop.activeSessions)
-        line.append("/")
-        line.append(frontend.currentConnections)
-        line.append("/")
-        line.append(backend?.currentConnections ?? 0)
-        line.append("/")
-        line.append((server ?? connectedServer)?.currentConnections ?? 0)
-        line.append("/")
-        line.append(max(0, connectAttempts - 1))
-        line.append(" 0/")
-        line.append(backend?.queue.count ?? 0)
+        appendLogCounters(&line, serverConnections: (server ?? connectedServer)?.currentConnections ?? 0)
         line.append(" \"")
         if capture.isAllocated && !capture.isEmpty {
             line.append(bytes: capture.readable)

@@ -11,16 +11,7 @@ extension Session {
         guard !sinks.isEmpty else { return }
         let now = clock.now
         var line = loop.takeLogLine()
-        line.appendAddress(client)
-        line.append(":")
-        line.append(Int(client.port))
-        line.append(" [")
-        LogClock.appendAcceptDate(seconds: acceptWallSeconds, millis: acceptWallMillis, into: &line)
-        line.append("] ")
-        line.append(frontend.name)
-        // HAProxy's %ft: the frontend name, with `~` when the client came in on an SSL bind.
-        if listener?.tlsContext != nil { line.append("~") }
-        line.append(" ")
+        appendLogPrefix(&line, wallSeconds: acceptWallSeconds, wallMillis: acceptWallMillis)
         line.append(backend?.name ?? "<NOSRV>")
         line.append("/")
         line.append(server?.name ?? lastFailedServer?.name ?? "<NOSRV>")
@@ -38,18 +29,37 @@ extension Session {
         line.append(byte: termination.cause)
         line.append(byte: termination.phase)
         line.append(" ")
+        appendLogCounters(&line, serverConnections: server?.currentConnections ?? 0)
+        line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
+        loop.returnLogLine(line)
+    }
+
+    /// The start both log formats share: `client:port [date] frontend `, the frontend with HAProxy's `~` when the
+    /// client came in on an SSL bind (%ft).
+    func appendLogPrefix(_ line: inout LineBuffer, wallSeconds: Int, wallMillis: Int) {
+        line.appendAddress(client)
+        line.append(":")
+        line.append(Int(client.port))
+        line.append(" [")
+        LogClock.appendAcceptDate(seconds: wallSeconds, millis: wallMillis, into: &line)
+        line.append("] ")
+        line.append(frontend.name)
+        if listener?.tlsContext != nil { line.append("~") }
+        line.append(" ")
+    }
+
+    /// The counters both log formats share: `actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue`.
+    func appendLogCounters(_ line: inout LineBuffer, serverConnections: Int) {
         line.append(loop.activeSessions)
         line.append("/")
         line.append(frontend.currentConnections)
         line.append("/")
         line.append(backend?.currentConnections ?? 0)
         line.append("/")
-        line.append(server?.currentConnections ?? 0)
+        line.append(serverConnections)
         line.append("/")
         line.append(max(0, connectAttempts - 1))
         line.append(" 0/")
         line.append(backend?.queue.count ?? 0)
-        line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
-        loop.returnLogLine(line)
     }
 }

@@ -68,6 +68,12 @@ final class Runtime {
                 s.tlsContext = compiler.serverContext(s.config.options.tls, location: s.config.location)
                 if s.config.options.tls.reusesSessions { s.tlsSessions = TLSSessionSlot() }
                 s.sniName = Self.constantSNI(s.config.options.tls.sni)
+                if let sni = s.config.options.tls.sni, s.sniName == nil {
+                    // A per-request SNI (e.g. req.hdr(host)) would need the request when the connection opens.
+                    compiler.errors.append(
+                        ConfigError(s.config.location, "'sni \(sni.fetch.name)' is not supported by sluice yet (use sni str(<name>))")
+                    )
+                }
             }
             compiler.compileChecks(of: b)
             backends.append(b)

@@ -42,7 +42,8 @@ extension Session {
                 startSendingRequest()
                 return
             }
-            parkOrCloseServerConnection()
+            // Kept between exchanges, so nothing is in flight on it (the new request's phases are already set).
+            parkOrCloseServerConnection(betweenExchanges: true)
         }
         let reuse = backend?.reuse ?? .safe
         if reuse == .always || (reuse == .safe && http.requestCount > 1), let (fd, tls) = loop.takeIdleConnection(to: target) {
@@ -153,10 +154,12 @@ extension Session {
     }
 
     /// The session's kept connection goes to its server's idle pool (when `http-reuse` is not `never`) or closes.
-    func parkOrCloseServerConnection() {
+    /// A connection with a response in flight always closes; `betweenExchanges` says the caller knows there is
+    /// none although `http` already describes the next request.
+    func parkOrCloseServerConnection(betweenExchanges: Bool = false) {
         guard serverFD.isValid else { return }
         if let s = connectedServer, serverPhase == .connected, !serverReadClosed, backend?.reuse != .never,
-            http.responsePhase == .idle || http.responsePhase == .done,
+            betweenExchanges || http.responsePhase == .idle || http.responsePhase == .done,
             loop.parkIdleConnection(serverFD, to: s, tls: serverTLS)
         {
             serverFD = .invalid

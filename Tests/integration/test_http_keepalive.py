@@ -19,6 +19,23 @@ def test_default_keepalive_both_sides(sluice, backends, fe):
     assert be.conn_requests() == [20]
 
 
+def test_keepalive_client_across_servers_reuses_each_server_connection(sluice, backends, fe):
+    """Round robin over two servers on one keep-alive client connection: leaving a server parks its connection
+    instead of closing it, and coming back takes it again (`http-reuse safe`: not the client's first request)."""
+    s1, s2 = backends.http("s1"), backends.http("s2")
+    sl = sluice(http_config("", {"be": f"balance roundrobin\nserver s1 {s1.addr}\nserver s2 {s2.addr}"}),
+                fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        names = []
+        for i in range(6):
+            r = c.request("GET", f"/rr{i}")
+            assert r.status == 200 and not r.closes(), r
+            names.append(r.header("x-backend"))
+    assert sorted(names) == ["s1"] * 3 + ["s2"] * 3, names
+    assert (s1.accepted, s2.accepted) == (1, 1), f"server connections: s1 {s1.accepted}, s2 {s2.accepted}"
+    assert s1.conn_requests() == [3] and s2.conn_requests() == [3]
+
+
 def test_http_server_close(sluice, backends, fe):
     """The server connection is closed after each response; the client connection stays open."""
     be = backends.http()

@@ -28,6 +28,9 @@ final class Backend {
     var errors = ErrorResponses()
     var httpMode: HTTPConnectionMode { config.httpConnectionMode }
     var reuse: HTTPReuse { config.httpReuse }
+    /// The per-request `sni` expression its servers share (HTTP mode computes it once per request).
+    var sniExpression: SampleExpression?
+    var sniFetch: CompiledFetch?
     var forwardFor: CompiledForwardFor?
 
     init(config: ProxyConfig) {
@@ -52,6 +55,7 @@ final class Backend {
         }
         server.tlsContext = fresh.tlsContext
         server.sniName = fresh.sniName
+        server.sniFetch = fresh.sniFetch
         servers[position] = server
         balancer.serversChanged(servers)
         return changed

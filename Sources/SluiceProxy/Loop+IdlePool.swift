@@ -48,9 +48,19 @@ extension Loop {
         return true
     }
 
-    /// Takes the most recently parked connection to `server`, if any. The caller re-owns the fd.
-    func takeIdleConnection(to server: Server) -> (FD, TLSConnection?)? {
-        guard let slot = server.idleSlots.popLast(), let entry = idleConnections[slot] else { return nil }
+    /// Takes the most recently parked connection to `server`, if any. The caller re-owns the fd. With a
+    /// per-request `sni` only a connection opened with the same name fits (`serverName`, this request's value):
+    /// the SNI chose the server's virtual host and certificate.
+    func takeIdleConnection(to server: Server, serverName: String?) -> (FD, TLSConnection?)? {
+        let found: Int?
+        if server.sniFetch == nil {
+            found = server.idleSlots.indices.last
+        } else {
+            found = server.idleSlots.lastIndex { idleConnections[$0]?.tls?.serverName == serverName }
+        }
+        guard let index = found else { return nil }
+        let slot = server.idleSlots.remove(at: index)
+        guard let entry = idleConnections[slot] else { return nil }
         idleConnections[slot] = nil
         freeIdleSlots.append(slot)
         return (entry.fd, entry.tls)

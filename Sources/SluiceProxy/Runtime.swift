@@ -69,10 +69,7 @@ final class Runtime {
                 if s.config.options.tls.reusesSessions { s.tlsSessions = TLSSessionSlot() }
                 s.sniName = Self.constantSNI(s.config.options.tls.sni)
                 if let sni = s.config.options.tls.sni, s.sniName == nil {
-                    // A per-request SNI (e.g. req.hdr(host)) would need the request when the connection opens.
-                    compiler.errors.append(
-                        ConfigError(s.config.location, "'sni \(sni.fetch.name)' is not supported by sluice yet (use sni str(<name>))")
-                    )
+                    s.sniFetch = compiler.serverNameFetch(sni, of: b, server: s.name, location: s.config.location)
                 }
             }
             compiler.compileChecks(of: b)

@@ -216,6 +216,45 @@ struct RuntimeCompiler {
         }
     }
 
+    /// A per-connection server `sni` (anything but `str(...)`). In mode http it is computed once per request for
+    /// the backend (before the server is picked), so its servers must share one expression; in mode tcp it is
+    /// computed when the connection to the server opens. A response fetch has nothing to read then, and an HTTP
+    /// fetch has no request in mode tcp: both are errors rather than an SNI that is silently never sent.
+    mutating func serverNameFetch(_ sni: SampleExpression, of b: Backend, server: String, location: SourceLocation)
+        -> CompiledFetch?
+    {
+        let subject = "'server \(b.name)/\(server)' : 'sni \(sni.fetch.name)'"
+        if let source = sni.fetch.source {
+            if source == .httpResponse {
+                errors.append(ConfigError(location, "\(subject): no response exists when the server connection opens"))
+                return nil
+            }
+            if source.needsHTTP && b.config.mode != .http {
+                errors.append(
+                    ConfigError(location, "\(subject) needs 'mode http' (sluice does not parse HTTP in mode tcp)")
+                )
+                return nil
+            }
+        }
+        if b.config.mode == .http, let shared = b.sniExpression, shared != sni {
+            errors.append(
+                ConfigError(
+                    location, "\(subject): servers of a backend must share one per-request 'sni' expression in sluice"
+                )
+            )
+            return nil
+        }
+        switch CompiledFetch.compile(sni.fetch, converters: sni.converters, location: location) {
+        case .success(let fetch):
+            b.sniExpression = sni
+            b.sniFetch = fetch
+            return fetch
+        case .failure(let error):
+            errors.append(error)
+            return nil
+        }
+    }
+
     /// The TLS layer's version for the model's (SSLv3 is never offered: it maps to TLS 1.0).
     static func version(_ v: SluiceConfig.TLSVersion) -> SluiceTLS.TLSVersion {
         switch v {

@@ -142,6 +142,22 @@ struct CompiledFetch {
         }
     }
 
+    /// The first value as text (a server name to send in SNI); nil when there is none or it is empty. Allocates
+    /// the string: used once per server connection, never per event.
+    func firstString(_ ctx: inout SampleContext) -> String? {
+        var text: String?
+        _ = fetch(&ctx) { value in
+            switch value {
+            case .bytes(let b): if !b.isEmpty { text = String(decoding: b, as: UTF8.self) }
+            case .integer(let v): text = String(v)
+            case .address(let a): text = a.addressText
+            case .boolean: break  // not a name
+            }
+            return true
+        }
+        return text
+    }
+
     private func fetchRaw(_ ctx: inout SampleContext, _ visit: (SampleValue) -> Bool) -> FetchOutcome {
         let s = ctx.session
         switch kind {

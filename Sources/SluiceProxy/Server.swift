@@ -47,10 +47,12 @@ final class Server {
     /// Slots (in Loop.idleConnections) of this server's parked connections, oldest first.
     var idleSlots: [Int] = []
     /// `ssl`: the client-side TLS context for connections to this server, its session cache slot (resumption
-    /// to servers) and the SNI to send.
+    /// to servers) and the SNI to send: a constant (`sniName`), or computed per connection (`sniFetch`, e.g.
+    /// `sni req.hdr(host)` or `sni ssl_fc_sni`).
     var tlsContext: TLSContext?
     var tlsSessions: TLSSessionSlot?
     var sniName: String?
+    var sniFetch: CompiledFetch?
 
     init(config: ServerConfig, backend: Backend, position: Int) {
         self.config = config

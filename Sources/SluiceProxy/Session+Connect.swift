@@ -144,9 +144,13 @@ extension Session {
         }
     }
 
-    /// The SNI to send to `server` (`sni` on the server line), if any.
+    /// The SNI to send to `server` (`sni` on the server line), if any: a constant, the value computed for this
+    /// request (mode http), or computed now from the connection (mode tcp: `ssl_fc_sni`, `req.ssl_sni`, `src`...).
     func serverNameIndication(for server: Server) -> String? {
-        server.sniName
+        guard let fetch = server.sniFetch else { return server.sniName }
+        if isHTTP { return http.serverNameIndication }
+        var ctx = SampleContext(session: self)
+        return fetch.firstString(&ctx)
     }
 
     /// The TLS handshake with the server completed: what waited for it goes now.

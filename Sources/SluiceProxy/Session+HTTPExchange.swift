@@ -37,7 +37,9 @@ extension Session {
     /// Sends the request over a connection to `target`, reusing what can be reused.
     func useConnection(to target: Server) {
         if serverFD.isValid {
-            if connectedServer === target && serverPhase == .connected && !serverReadClosed {
+            if connectedServer === target && serverPhase == .connected && !serverReadClosed
+                && (target.sniFetch == nil || serverTLS?.serverName == http.serverNameIndication)
+            {
                 loop.log.debug("reuse own server connection", "session", index, "fd", Int(serverFD.rawValue))
                 startSendingRequest()
                 return
@@ -46,7 +48,9 @@ extension Session {
             parkOrCloseServerConnection(betweenExchanges: true)
         }
         let reuse = backend?.reuse ?? .safe
-        if reuse == .always || (reuse == .safe && http.requestCount > 1), let (fd, tls) = loop.takeIdleConnection(to: target) {
+        if reuse == .always || (reuse == .safe && http.requestCount > 1),
+            let (fd, tls) = loop.takeIdleConnection(to: target, serverName: http.serverNameIndication)
+        {
             serverFD = fd
             serverTLS = tls
             serverWaits = TLSWaits()

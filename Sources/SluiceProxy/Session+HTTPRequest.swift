@@ -162,6 +162,9 @@ extension Session {
             chosen.totalConnections += 1
             chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
         }
+        if let sni = chosen.sniFetch {
+            http.serverNameIndication = sni.firstString(&ctx)
+        }
         if case .uri = chosen.config.balance {
             http.uriHash = LoadBalancer.hash(MessageView(head: head, bytes: bytes).slice(head.pathRange))
         }

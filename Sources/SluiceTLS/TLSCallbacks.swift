@@ -98,6 +98,6 @@ func sluiceNewClientSessionCallback(_ ssl: OpaquePointer?, _ session: OpaquePoin
     guard let ssl, let session, let raw = SSL_get_ex_data(ssl, connectionExDataIndex) else { return 0 }
     let connection = Unmanaged<TLSConnection>.fromOpaque(raw).takeUnretainedValue()
     guard let slot = connection.sessionSlot, let copy = SSL_SESSION_dup(session) else { return 0 }
-    slot.store(copy)
+    slot.store(copy, serverName: connection.serverName)
     return 0
 }

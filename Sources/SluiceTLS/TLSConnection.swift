@@ -58,6 +58,8 @@ public final class TLSConnection {
     let context: TLSContext
     /// Client side: where new sessions are saved and the offered one came from.
     let sessionSlot: TLSSessionSlot?
+    /// Client side: the name sent in SNI (or checked, for an IP literal); nil on the server side.
+    public let serverName: String?
     /// A fatal error happened: OpenSSL forbids SSL_shutdown afterwards.
     private var isBroken = false
     /// close_notify was sent (or there is nothing to send): `shutdown` is not called into OpenSSL again.
@@ -81,6 +83,7 @@ public final class TLSConnection {
         self.ssl = ssl
         self.context = context
         self.sessionSlot = context.isServer || !context.savesSessions ? nil : sessionSlot
+        self.serverName = context.isServer ? nil : serverName ?? context.defaultServerName
         // From here on a throw runs deinit, which frees the SSL.
         SSL_set_ex_data(ssl, connectionExDataIndex, Unmanaged.passUnretained(self).toOpaque())
         guard SSL_set_fd(ssl, fd.rawValue) == 1 else {
@@ -91,10 +94,10 @@ public final class TLSConnection {
             return
         }
         SSL_set_connect_state(ssl)
-        if let name = serverName ?? context.defaultServerName {
+        if let name = self.serverName {
             try setServerName(name)
         }
-        if let session = self.sessionSlot?.session, SSL_set_session(ssl, session) != 1 {
+        if let session = self.sessionSlot?.session(for: self.serverName), SSL_set_session(ssl, session) != 1 {
             // A session OpenSSL will not offer (another protocol version): resume nothing, forget it.
             TLSErrorQueue.discard()
             self.sessionSlot?.clear()

@@ -11,6 +11,9 @@ internal import CSluiceSSL
 public final class TLSSessionSlot {
     /// One SSL_SESSION reference, owned; nil when empty.
     private(set) var session: OpaquePointer?
+    /// The SNI the saved session was negotiated under: a session is only offered again under the same name
+    /// (with a per-request `sni`, the next connection may be to another virtual host of the same server).
+    private(set) var serverName: String?
 
     /// An empty slot.
     public init() {}
@@ -26,12 +29,19 @@ public final class TLSSessionSlot {
     public func clear() {
         if let session { SSL_SESSION_free(session) }
         session = nil
+        serverName = nil
     }
 
-    /// Takes over one reference to `newSession`, dropping the previous one.
-    func store(_ newSession: OpaquePointer) {
+    /// Takes over one reference to `newSession` (negotiated under `name`), dropping the previous one.
+    func store(_ newSession: OpaquePointer, serverName name: String?) {
         if let session { SSL_SESSION_free(session) }
         session = newSession
+        serverName = name
+    }
+
+    /// The saved session when it was negotiated under `name`.
+    func session(for name: String?) -> OpaquePointer? {
+        serverName == name ? session : nil
     }
 }
 

@@ -32,10 +32,11 @@ final class TLSSessionTests: TLSTestCase {
         _ server: TLSContext,
         _ client: TLSContext,
         _ slot: TLSSessionSlot,
+        serverName: String? = nil,
         file: StaticString = #filePath,
         line: UInt = #line
     ) throws -> (server: Bool, client: Bool) {
-        let (s, c) = try driver.connect(server: server, client: client, sessionSlot: slot)
+        let (s, c) = try driver.connect(server: server, client: client, serverName: serverName, sessionSlot: slot)
         handshake(s, c, file: file, line: line)
         exchangeAndClose(s, c, file: file, line: line)
         defer {
@@ -57,6 +58,20 @@ final class TLSSessionTests: TLSTestCase {
         let second = try connectOnce(server, client, slot)
         XCTAssertTrue(second.server)
         XCTAssertTrue(second.client)
+    }
+
+    /// A per-request `sni` sends different names to one server: a session is offered only under the name it
+    /// was negotiated for (the name picked the virtual host that issued it).
+    func testResumption_sessionIsOfferedOnlyUnderItsServerName() throws {
+        let server = try serverContext()
+        let client = try clientContext()
+        let slot = TLSSessionSlot()
+        XCTAssertFalse(try connectOnce(server, client, slot, serverName: "localhost").client)
+        XCTAssertEqual(slot.serverName, "localhost")
+        let other = try connectOnce(server, client, slot, serverName: "127.0.0.1")
+        XCTAssertFalse(other.client, "another name: full handshake")
+        XCTAssertEqual(slot.serverName, "127.0.0.1", "the new name's session replaced the old one")
+        XCTAssertTrue(try connectOnce(server, client, slot, serverName: "127.0.0.1").client)
     }
 
     /// The proxy usually frees a server connection without sending close_notify (the server closed, or the

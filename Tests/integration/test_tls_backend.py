@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from conftest import HAPROXY_MODE, wait_until
+from conftest import HAPROXY_MODE, base_config, wait_until
 from httpclient import HttpConn, curl, http_config
 from tlshelpers import cert, server_ctx
 
@@ -133,3 +133,78 @@ def test_tls_sessions_to_a_server_are_resumed(sluice, backends, fe, tmp_path):
         assert r.code == 200, r
         wait_until(lambda: len(reused) == i + 1, 5, f"server connection {i} seen", cond=be.cond)
     assert reused[0] is False and any(reused[1:]), f"session_reused per server connection: {reused}"
+
+
+def test_tls_backend_sni_per_request_from_host(sluice, backends, fe):
+    """`sni req.hdr(host)`: each request's Host is the SNI, and `verify required` checks the server's certificate
+    against it. On one keep-alive client connection a request for another name opens another server connection
+    (a connection made for a.example is never used for a.wild.example); a later request for a.example takes
+    the idle a.example connection back. A name the certificate does not cover fails verification: 503."""
+    sni = []
+    be = backends.http("tlsbe", ssl=server_ctx("a", sni_log=sni))  # a.pem: a.example and a.wild.example
+    sl = sluice(logged_config(be, f"verify required ca-file {cert('ca')} sni req.hdr(host)"), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        for i, host in enumerate(("a.example", "a.wild.example", "a.example")):
+            r = c.request("GET", f"/sni/{i}", headers=[("Host", host)])
+            assert r.status == 200 and r.header("x-backend") == "tlsbe", f"{host}: {r.status}"
+    assert be.lines() == [f"GET /sni/{i} HTTP/1.1" for i in range(3)]
+    assert sni == ["a.example", "a.wild.example"], f"SNI per server connection: {sni}"
+    assert sorted(be.conn_requests()) == [1, 2], f"requests per server connection: {be.conn_requests()}"
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", "/sni/other", headers=[("Host", "localhost")])
+        assert r.status == 503, r.status
+    assert sni[-1] == "localhost" and len(be.seen()) == 3, "no request may reach a server that failed verification"
+
+
+def test_tls_backend_sni_from_the_client_sni_in_tcp_mode(sluice, backends, fe):
+    """TLS re-encryption in mode tcp with `sni ssl_fc_sni`: the server sees the name the client sent to sluice."""
+    from tlshelpers import client_ctx, tls_bind, tls_connect
+
+    sni: list = []
+    be = backends.tag("tlsbe", then="echo", ssl=server_ctx("a", sni_log=sni))
+    cfg = base_config() + f"""
+frontend fe
+    mode tcp
+    {tls_bind(("a", "server"))}
+    default_backend be
+
+backend be
+    mode tcp
+    server s1 {be.addr} ssl verify required ca-file {cert('ca')} sni ssl_fc_sni
+"""
+    sl = sluice(cfg, fds={"FE1": fe()})
+    for name in ("a.wild.example", "a.example"):
+        with tls_connect(sl.ports["FE1"], server_hostname=name, ctx=client_ctx()) as s:
+            s.settimeout(5)
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(100)
+                assert chunk, f"EOF after {buf!r}"
+                buf += chunk
+            assert buf == b"tlsbe\n", buf
+    assert sni == ["a.wild.example", "a.example"], f"SNI the server saw: {sni}"
+
+
+@pytest.mark.sluice_only("sluice-specific refusals of an SNI expression that could never produce a name")
+@pytest.mark.parametrize("mode, expr, needle", [
+    ("tcp", "req.hdr(host)", "needs 'mode http'"),
+    ("http", "res.hdr(x-name)", "no response exists"),
+    ("http", "req.hdr(host)\n    server s2 127.0.0.1:9444 ssl verify none sni ssl_fc_sni", "share one"),
+])
+def test_check_refuses_sni_without_a_value(sluice, tmp_path, mode, expr, needle):
+    cfg = base_config() + f"""
+frontend fe
+    mode {mode}
+    bind 127.0.0.1:8443
+    default_backend be
+
+backend be
+    mode {mode}
+    server s1 127.0.0.1:9443 ssl verify none sni {expr}
+"""
+    path = tmp_path / "sni.cfg"
+    path.write_text(cfg)
+    line = max(i for i, ln in enumerate(cfg.splitlines(), 1) if " server s" in ln)  # the error is on the last
+    p = sluice.check(path)
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and f"sni.cfg:{line}] : 'server be/s" in out and needle in out, out

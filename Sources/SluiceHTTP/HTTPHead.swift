@@ -41,6 +41,7 @@ struct HTTPHeadFields {
     @usableFromInline var hasUpgradeHeader: Bool = false
     @usableFromInline var expectsContinue: Bool = false
     @usableFromInline var hostRange: ByteRange? = nil
+    @usableFromInline var defaultPortRange: ByteRange? = nil
 
     @usableFromInline
     init() {}
@@ -198,6 +199,12 @@ public final class HTTPHead {
         get { fields.pointee.hostRange }
         set { fields.pointee.hostRange = newValue }
     }
+    /// Absolute-form: the `:port` ending the authority when the port is empty or the scheme's default
+    /// (`http://a:80/`). A proxy forwards the target without it, as HAProxy normalizes.
+    @inlinable public internal(set) var defaultPortRange: ByteRange? {
+        get { fields.pointee.defaultPortRange }
+        set { fields.pointee.defaultPortRange = newValue }
+    }
 
     /// Allocates the header table for `maxHeaders` lines (at least 1). The only allocation a head ever makes.
     public init(maxHeaders: Int = 101) {
@@ -241,6 +248,15 @@ public final class HTTPHead {
 
     /// Appends a header entry; the caller has checked `headerCount < maxHeaders`.
     @inline(__always)
+    /// Points the header whose value is `value` at `replacement`, other bytes of the same buffer (a Host
+    /// normalized to the authority).
+    func replaceValue(_ value: ByteRange, with replacement: ByteRange) {
+        for i in 0..<headerCount where headers[i].valueStart == value.start && headers[i].valueEnd == value.end {
+            headers[i].valueStart = replacement.start
+            headers[i].valueEnd = replacement.end
+        }
+    }
+
     func appendHeader(nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int) {
         assert(headerCount < maxHeaders, "header table full: \(headerCount) of \(maxHeaders)")
         headers[headerCount] = HeaderEntry(

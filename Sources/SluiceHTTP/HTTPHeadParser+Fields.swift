@@ -32,6 +32,64 @@ extension HTTPHeadParser {
             lineStart = line.next
         }
         try finishFraming(head, scan: scan)
+        try checkHostMatchesAuthority(bytes, head)
+    }
+
+    /// Absolute-form requests: Host and the URI's authority must name the same place. As HAProxy: equal ignoring
+    /// case, or the same host where one side leaves out a port that is the scheme's default (`a` and `a:80`; an
+    /// empty port counts as the default). A default port in the authority is marked for the proxy to drop from
+    /// the target, and Host then becomes the authority's host, which is what HAProxy 2.6 forwards and routes on.
+    static func checkHostMatchesAuthority(_ bytes: UnsafeRawBufferPointer, _ head: HTTPHead) throws(HTTPParseError) {
+        guard head.isRequest, let scheme = head.schemeRange, let authority = head.authorityRange else { return }
+        let (uriHost, uriPort) = splitPort(bytes, authority)
+        if let uriPort, isDefaultPort(bytes, uriPort, scheme) {
+            head.defaultPortRange = ByteRange(start: uriHost.end, end: authority.end)
+        }
+        guard let host = head.hostRange else { return }
+        if !equalIgnoringCase(bytes, authority, host) {
+            // The texts differ: only default ports may explain it, then the hosts decide.
+            let (hostHost, hostPort) = splitPort(bytes, host)
+            let portsAreDefault: Bool
+            switch (uriPort, hostPort) {
+            case (nil, nil): portsAreDefault = false
+            case (let p?, nil), (nil, let p?): portsAreDefault = isDefaultPort(bytes, p, scheme)
+            case (let p?, let q?): portsAreDefault = isDefaultPort(bytes, p, scheme) && isDefaultPort(bytes, q, scheme)
+            }
+            guard portsAreDefault, equalIgnoringCase(bytes, uriHost, hostHost) else { throw .hostMismatchesAuthority }
+        }
+        if head.defaultPortRange != nil {
+            head.replaceValue(host, with: uriHost)
+            head.hostRange = uriHost
+        }
+    }
+
+    /// `host[:port]` split at a trailing `:digits` (possibly no digits); a bracketed IPv6 literal keeps its colons.
+    static func splitPort(_ bytes: UnsafeRawBufferPointer, _ r: ByteRange) -> (host: ByteRange, port: ByteRange?) {
+        var i = Int(r.end)
+        while i > Int(r.start) && bytes[i - 1] &- UInt8(ascii: "0") < 10 { i -= 1 }
+        guard i - 1 > Int(r.start), bytes[i - 1] == ByteClass.colon else { return (r, nil) }
+        return (ByteRange(start: r.start, end: Int32(i - 1)), ByteRange(start: Int32(i), end: r.end))
+    }
+
+    /// True for an empty port, `80` with an `http` scheme and `443` with `https`.
+    static func isDefaultPort(_ bytes: UnsafeRawBufferPointer, _ port: ByteRange, _ scheme: ByteRange) -> Bool {
+        let s = Int(scheme.start), e = Int(scheme.end), p = Int(port.start), q = Int(port.end)
+        if p == q { return true }
+        if equalsLowercase(bytes, s, e, "http") { return equalsLowercase(bytes, p, q, "80") }
+        if equalsLowercase(bytes, s, e, "https") { return equalsLowercase(bytes, p, q, "443") }
+        return false
+    }
+
+    /// Two ranges of `bytes` hold the same text ignoring the case of ASCII letters.
+    static func equalIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ a: ByteRange, _ b: ByteRange) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = Int(a.start), j = Int(b.start)
+        while i < Int(a.end) {
+            if ByteClass.lowercased(bytes[i]) != ByteClass.lowercased(bytes[j]) { return false }
+            i += 1
+            j += 1
+        }
+        return true
     }
 
     /// One `field-name ":" OWS field-value OWS` line (RFC 9112 §5).

@@ -51,6 +51,9 @@ public enum HTTPParseError: Error, Equatable, Sendable {
     case duplicateHost
     /// A Host value with a byte outside the authority characters (space, `/`, `@`, ...).
     case badHost
+    /// An absolute-form request whose Host names another host or port than the URI's authority: the authority
+    /// wins (RFC 9112 §3.2.2), so whoever routes on Host would disagree with the server. HAProxy answers 400.
+    case hostMismatchesAuthority
     /// A CONNECT request with Transfer-Encoding or a non-zero Content-Length: it cannot have content (RFC 9110
     /// §9.3.6), and a server that read one would disagree with us about where the next request starts.
     case bodyInConnectRequest

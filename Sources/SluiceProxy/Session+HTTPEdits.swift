@@ -203,9 +203,15 @@ extension Session {
             setURI.write(into: &b, &ctx)
             return
         }
+        let head = view.head
         guard setPath != nil || setQuery != nil else {
-            b.append(view.slice(view.head.target))
+            Self.append(&b, view, head.target, dropping: head.defaultPortRange)
             return
+        }
+        if head.schemeRange != nil {
+            // Absolute-form: the path and query change, the scheme and authority stay (as in HAProxy).
+            let schemeAndAuthority = ByteRange(start: head.target.start, end: head.pathRange.start)
+            Self.append(&b, view, schemeAndAuthority, dropping: head.defaultPortRange)
         }
         if let setPath { setPath.write(into: &b, &ctx) } else { b.append(view.slice(view.head.pathRange)) }
         if let setQuery {

@@ -22,7 +22,11 @@ extension Session {
         var b = loop.makeHeadBuilder()
         b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.methodRange.start)..<Int(head.methodRange.end)]))
         b.append(byte: 32)
-        if hasEdits { writeEditedTarget(&b, view, &ctx) } else { b.append(view.slice(head.target)) }
+        if hasEdits {
+            writeEditedTarget(&b, view, &ctx)
+        } else {
+            Self.append(&b, view, head.target, dropping: head.defaultPortRange)
+        }
         b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
         for i in 0..<head.headerCount {
@@ -114,6 +118,17 @@ extension Session {
         b.append("\r\n")
         guard b.install(into: &response, replacing: head.headLength) else { return nil }
         return b.count
+    }
+
+    /// Appends `range` of the message without `drop` (a default port the target is normalized without: HAProxy
+    /// forwards `http://a:80/` as `http://a/`).
+    static func append(_ b: inout HeadBuilder, _ view: MessageView, _ range: ByteRange, dropping drop: ByteRange?) {
+        guard let drop, drop.start >= range.start, drop.end <= range.end else {
+            b.append(view.slice(range))
+            return
+        }
+        b.append(view.slice(ByteRange(start: range.start, end: drop.start)))
+        b.append(view.slice(ByteRange(start: drop.end, end: range.end)))
     }
 
     private func appendHeader(_ b: inout HeadBuilder, name: ByteRange, value: ByteRange, bytes: UnsafeRawBufferPointer) {

@@ -122,6 +122,55 @@ final class HeaderFieldTests: XCTestCase {
         ])
     }
 
+    /// Absolute-form: Host must name what the authority names (HAProxy's rule: case aside, only a default port
+    /// may be left out on one side).
+    func testHost_mustMatchTheAbsoluteFormAuthority() {
+        func request(_ target: String, _ host: String) -> String { "GET \(target) HTTP/1.1\r\nHost: \(host)\r\n\r\n" }
+        let mismatch = HTTPHeadResult.failed(.hostMismatchesAuthority)
+        check([
+            Vector("same", request("http://a.example/p", "a.example"), .complete),
+            Vector("case", request("http://A.Example/p", "a.EXAMPLE"), .complete),
+            Vector("same port", request("http://a:8080/", "a:8080"), .complete),
+            Vector("default port in the URI", request("http://a:80/", "a"), .complete),
+            Vector("default port in Host", request("https://a/", "a:443"), .complete),
+            Vector("default ports both", request("http://a:80/", "A:80"), .complete),
+            Vector("IPv6", request("http://[::1]:80/", "[::1]"), .complete),
+            Vector("other host", request("http://a.example/p", "b.example"), mismatch),
+            Vector("other port", request("http://a:8080/", "a:8081"), mismatch),
+            Vector("port only in the URI", request("http://a:8080/", "a"), mismatch),
+            Vector("port only in Host", request("http://a/", "a:8080"), mismatch),
+            Vector("another scheme's default", request("http://a/", "a:443"), mismatch),
+            Vector("other host, default port", request("http://a:80/", "b"), mismatch),
+            Vector("empty Host", request("http://a/", ""), mismatch),
+            Vector("origin-form is not checked", request("/p", "anything"), .complete),
+            Vector("CONNECT is not checked", "CONNECT a:443 HTTP/1.1\r\nHost: b:443\r\n\r\n", .complete),
+            Vector("empty port", request("http://a:/", "a"), .complete),
+            Vector("not quite the default", request("http://a:080/", "a"), mismatch),
+        ])
+    }
+
+    /// A default (or empty) port is found for the proxy to drop from the target, and Host becomes the
+    /// authority's host, as HAProxy 2.6 forwards them.
+    func testDefaultPort_isMarkedInTheTarget_andDroppedFromARepeatingHost() {
+        let repeated = parse("GET http://a.example:80/p HTTP/1.1\r\nHost: a.example:80\r\nX: 1\r\n\r\n")
+        XCTAssertEqual(repeated.result, .complete)
+        XCTAssertEqual(repeated.text(repeated.head.defaultPortRange), ":80")
+        XCTAssertEqual(repeated.text(repeated.head.hostRange), "a.example")
+        XCTAssertEqual(repeated.text(repeated.head.value(at: 0)), "a.example", "the table entry is normalized too")
+        let other = parse("GET https://a.example/p HTTP/1.1\r\nHost: a.example:443\r\n\r\n")
+        XCTAssertNil(other.head.defaultPortRange)
+        XCTAssertEqual(other.text(other.head.hostRange), "a.example:443", "nothing dropped from the URI: Host as sent")
+        let cased = parse("GET http://A.Example:80/p HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        XCTAssertEqual(cased.text(cased.head.value(at: 0)), "A.Example", "Host is the authority's host")
+        let empty = parse("GET http://a: HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(empty.text(empty.head.defaultPortRange), ":")
+        let kept = parse("GET http://a:8080/ HTTP/1.1\r\nHost: a:8080\r\n\r\n")
+        XCTAssertNil(kept.head.defaultPortRange)
+        XCTAssertEqual(kept.text(kept.head.hostRange), "a:8080")
+        let http10 = parse("GET http://a:80/ HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(http10.text(http10.head.defaultPortRange), ":80")
+    }
+
     func testConnectionUpgradeExpect_areSummarised() {
         let parsed = parse(
             "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, UPGRADE\r\nconnection: x-foo,close\r\n"

@@ -71,3 +71,30 @@ def test_no_match_no_default_is_refused(sluice, backends, fe):
         r = c.request("GET", "/api/ok", [("Host", "c.example")])
     assert r.status == 200 and r.header("x-backend") == "api", r
     assert a.seen() == [] and [q.path for q in api.seen()] == ["/api/ok"]
+
+
+@pytest.mark.parametrize("target, host, want, line, sent_host", [
+    ("http://a.example/abs", "a.example", "a", "GET http://a.example/abs HTTP/1.1", "a.example"),
+    # A default port may be left out on one side. One in the URI is dropped, and Host becomes the authority's
+    # host (which is also what routes), as HAProxy 2.6 does; one only in Host stays (and routes as sent).
+    ("http://A.EXAMPLE:80/abs", "a.example", "a", "GET http://A.EXAMPLE/abs HTTP/1.1", "A.EXAMPLE"),
+    ("http://a.example:80/abs?q=1", "a.example:80", "a", "GET http://a.example/abs?q=1 HTTP/1.1", "a.example"),
+    ("http://a.example/abs", "a.example:80", "def", "GET http://a.example/abs HTTP/1.1", "a.example:80"),
+    ("http://a.example/abs", "b.example", None, None, None),       # Host routes to be_def, the URI names a.example
+    ("http://a.example:8080/abs", "a.example", None, None, None),  # another port
+])
+def test_absolute_form_host_must_match_the_authority(sluice, backends, fe, target, host, want, line, sent_host):
+    """An absolute-form request is routed by Host, but the server obeys the URI's authority (RFC 9112 §3.2.2):
+    when they name different places it is refused with 400 (as HAProxy does), never forwarded to the backend
+    Host chose."""
+    a, api, dflt = backends.http("a"), backends.http("api"), backends.http("def")
+    sl = sluice(routed_config(a, api, dflt), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", target, [("Host", host)])
+    if want is None:
+        assert r.status == 400, f"{target} Host {host}: {r!r}"
+        assert a.seen() == [] and api.seen() == [] and dflt.seen() == [], "nothing may reach a server"
+    else:
+        assert r.status == 200 and r.header("x-backend") == want, f"{target} Host {host}: {r!r}"
+        (req,) = (a if want == "a" else dflt).seen()
+        assert (req.line(), req.header("host")) == (line, sent_host)

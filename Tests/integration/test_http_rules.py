@@ -41,6 +41,21 @@ def test_http_request_header_rules(sluice, backends, fe):
         "rules with a condition, or a regex that does not match, leave the request alone"
 
 
+def test_set_path_and_set_query_keep_an_absolute_form_authority(sluice, backends, fe):
+    """On an absolute-form request, set-path and set-query change the path and query only: the scheme and the
+    authority stay (its default port normalized away), as in HAProxy."""
+    be = backends.http()
+    sl = sluice(one_backend(be, r"""
+        http-request set-path /new if { path_beg /old }
+        http-request set-query q=2 if { path_beg /query }
+    """), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        for target in ("http://a.example:80/old/x?q=1", "http://a.example/query", "http://a.example/keep?q=1"):
+            assert c.request("GET", target, [("Host", "a.example")]).status == 200
+    assert [r.target for r in be.seen()] == [
+        "http://a.example/new?q=1", "http://a.example/query?q=2", "http://a.example/keep?q=1"]
+
+
 def test_http_response_header_rules(sluice, backends, fe):
     be = backends.http()
     sl = sluice(one_backend(be, """

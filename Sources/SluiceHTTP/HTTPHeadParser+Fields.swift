@@ -82,14 +82,7 @@ extension HTTPHeadParser {
 
     /// Two ranges of `bytes` hold the same text ignoring the case of ASCII letters.
     static func equalIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ a: ByteRange, _ b: ByteRange) -> Bool {
-        guard a.count == b.count else { return false }
-        var i = Int(a.start), j = Int(b.start)
-        while i < Int(a.end) {
-            if ByteClass.lowercased(bytes[i]) != ByteClass.lowercased(bytes[j]) { return false }
-            i += 1
-            j += 1
-        }
-        return true
+        HTTPBytes.equalsIgnoringCase(bytes, a, UnsafeRawBufferPointer(rebasing: bytes[Int(b.start)..<Int(b.end)]))
     }
 
     /// One `field-name ":" OWS field-value OWS` line (RFC 9112 §5).

@@ -78,8 +78,8 @@ final class Server {
         name == other.name && config.address == other.address
     }
 
-    /// Takes the new file's line for this kept server. Weight and maintenance set at run time (admin socket)
-    /// survive unless the line itself changed, in which case the file wins.
+    /// Takes the new file's line for this kept server. Weight, maxconn, maintenance and drain set at run time
+    /// (admin socket) survive unless the line itself changed, in which case the file wins.
     func adopt(_ newConfig: ServerConfig, backend newBackend: Backend, position newPosition: Int) -> Bool {
         var oldLine = config
         oldLine.location = newConfig.location
@@ -88,9 +88,9 @@ final class Server {
             weight = newConfig.options.weight
             isInMaintenance = newConfig.options.isDisabled
             isDraining = false
+            maxConnections = newConfig.options.maxconn ?? 0
         }
         config = newConfig
-        maxConnections = newConfig.options.maxconn ?? 0
         isBackup = newConfig.options.isBackup
         backend = newBackend
         position = newPosition

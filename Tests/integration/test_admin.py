@@ -303,6 +303,7 @@ def test_admin_state_survives_reload_unless_the_line_changed(sluice, backends, f
     cfg_path = sl.workdir / f"{sl.name}.cfg"
     inode = os.stat(adm).st_ino
     assert cli(adm, "set server be/s1 state drain;set server be/s2 weight 5;disable server be/s3") == "\n\n\n"
+    assert cli(adm, "set maxconn server be/s2 9") == "\n"
     # An interactive CLI connection opened before the reload keeps working after it.
     keeper = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     keeper.settimeout(5)
@@ -320,6 +321,8 @@ def test_admin_state_survives_reload_unless_the_line_changed(sluice, backends, f
     assert state["s1"][6] == "8" and state["s2"][7] == "5" and state["s3"][6] == "1", state
     assert os.stat(adm).st_ino == inode, "the admin socket was kept, not re-bound"
     assert served_by(port, 6) == {"s2": 6}
+    _, rows = parse_csv(cli(adm, "show stat"))
+    assert rows[("be", "s2")]["slim"] == "9", "maxconn set on the socket survives the reload"
 
     # The file changes s1's line (weight 2): the file wins for s1; s2 and s3 keep what the socket set.
     cfg_path.write_text(cfg_path.read_text().replace(f"server s1 {s1.addr}", f"server s1 {s1.addr} weight 2"))
@@ -327,6 +330,8 @@ def test_admin_state_survives_reload_unless_the_line_changed(sluice, backends, f
     state = servers_state(adm)
     assert state["s1"][6] == "0" and state["s1"][7] == "2", state["s1"]
     assert state["s2"][7] == "5" and state["s3"][6] == "1"
+    _, rows = parse_csv(cli(adm, "show stat"))
+    assert rows[("be", "s1")]["slim"] == "" and rows[("be", "s2")]["slim"] == "9"
     seen = served_by(port, 70)
     assert seen["s3"] == 0 and abs(seen["s1"] - 20) <= 2 and abs(seen["s2"] - 50) <= 2, seen
 

@@ -13,11 +13,15 @@ public struct ConfigLoadResult: Sendable {
     public var configuration: Configuration?
     /// Every alert and warning, in file order.
     public var diagnostics: [Diagnostic]
+    /// The model as far as it could be parsed, alerts or not: never run, only searched for the errors that
+    /// parsing cannot see (a certificate's contents), so that one `-c` reports them all.
+    public var partialConfiguration: Configuration?
 
     /// Builds a result (the loader does; tests and the proxy may too).
-    public init(configuration: Configuration?, diagnostics: [Diagnostic]) {
+    public init(configuration: Configuration?, diagnostics: [Diagnostic], partialConfiguration: Configuration? = nil) {
         self.configuration = configuration
         self.diagnostics = diagnostics
+        self.partialConfiguration = partialConfiguration ?? configuration
     }
 }
 

@@ -274,12 +274,10 @@ struct ConfigParser {
         }
         Validation.check(proxies: proxies, context: &context)
         let diagnostics = context.sink.sorted
+        let model = Configuration(global: global.settings, proxies: proxies.map(\.config))
         guard !context.sink.hasAlert else {
-            return ConfigLoadResult(configuration: nil, diagnostics: diagnostics)
+            return ConfigLoadResult(configuration: nil, diagnostics: diagnostics, partialConfiguration: model)
         }
-        return ConfigLoadResult(
-            configuration: Configuration(global: global.settings, proxies: proxies.map(\.config)),
-            diagnostics: diagnostics
-        )
+        return ConfigLoadResult(configuration: model, diagnostics: diagnostics)
     }
 }

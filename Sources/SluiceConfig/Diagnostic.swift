@@ -34,6 +34,30 @@ public struct Diagnostic: Sendable, Equatable {
     }
 }
 
+extension Array where Element == Diagnostic {
+    /// This file-ordered list with `later` (found after the load, e.g. by reading certificates) placed among
+    /// them: each before the first diagnostic of its file with a higher line, else after its file's last one,
+    /// else at the end.
+    public func merging(_ later: [Diagnostic]) -> [Diagnostic] {
+        var result = self
+        for d in later {
+            guard let at = d.location else {
+                result.append(d)
+                continue
+            }
+            let sameFile = result.indices.filter { result[$0].location?.file == at.file }
+            if let next = sameFile.first(where: { result[$0].location!.line > at.line }) {
+                result.insert(d, at: next)
+            } else if let last = sameFile.last {
+                result.insert(d, at: last + 1)
+            } else {
+                result.append(d)
+            }
+        }
+        return result
+    }
+}
+
 /// Collects diagnostics during a load and returns them in file order (files in load order, then lines), so that a
 /// second-pass error lands next to the first-pass ones of the same file. Not thread-safe; one per load.
 struct DiagnosticSink {

@@ -47,6 +47,18 @@ public enum Daemon {
         return built.errors.map { $0.rendered }
     }
 
+    /// Every diagnostic of a load. When the parse failed the runtime is never built, so the certificates, keys
+    /// and CA files of the lines that parsed cleanly are read anyway: one run (`-c`, start or reload) names
+    /// every mistake, each in file order among the others.
+    public static func diagnostics(of loaded: ConfigLoadResult) -> [Diagnostic] {
+        guard loaded.configuration == nil, let partial = loaded.partialConfiguration else { return loaded.diagnostics }
+        let alerted = Set(loaded.diagnostics.compactMap { $0.severity == .alert ? $0.location : nil })
+        let tlsErrors = RuntimeCompiler.tlsContentErrors(of: partial, skipping: alerted).map {
+            Diagnostic(severity: .alert, location: $0.location, message: $0.message)
+        }
+        return loaded.diagnostics.merging(tlsErrors)
+    }
+
     /// Runs the proxy until it stops. Returns the process exit code: 0 after a requested stop, 1 when the
     /// configuration cannot be started.
     public static func run(_ config: Configuration, configPaths: [String], options: DaemonOptions) -> Int32 {

@@ -55,7 +55,7 @@ extension Loop {
     private func performReload() -> String? {
         let loaded = ConfigLoader.load(paths: configPaths)
         var alerts = 0
-        for d in loaded.diagnostics {
+        for d in Daemon.diagnostics(of: loaded) {
             if d.severity == .alert { alerts += 1 }
             let place = d.location.map { "parsing [\($0.file):\($0.line)] : " } ?? ""
             log.admin(d.severity == .alert ? .alert : .warning, place + d.message)

@@ -193,6 +193,22 @@ struct RuntimeCompiler {
         }
     }
 
+    /// Builds and drops the TLS context of every `bind ... ssl` and `server ... ssl` line not in `skipped`: the
+    /// errors only reading a certificate, key or CA file finds. For a file whose parse already failed, so that
+    /// one `-c` run reports these too (the lines with a parse error are skipped: one alert per mistake).
+    static func tlsContentErrors(of config: Configuration, skipping skipped: Set<SourceLocation>) -> [ConfigError] {
+        var compiler = RuntimeCompiler(global: config.global)
+        for p in config.proxies {
+            for bind in p.binds where !skipped.contains(bind.location) {
+                if let tls = bind.tls { _ = compiler.bindContext(tls, mode: p.mode, location: bind.location) }
+            }
+            for s in p.servers where s.options.usesTLS && !skipped.contains(s.location) {
+                _ = compiler.serverContext(s.options.tls, location: s.location)
+            }
+        }
+        return compiler.errors
+    }
+
     /// The client-side context for a `server ... ssl` line (shared between servers with the same options).
     mutating func serverContext(_ tls: ServerTLS, location: SourceLocation) -> TLSContext? {
         var o = TLSContextOptions()

@@ -100,7 +100,7 @@ if options.configPaths.isEmpty {
 }
 
 let loaded = ConfigLoader.load(paths: options.configPaths)
-for diagnostic in loaded.diagnostics where !(options.daemon.isQuiet && diagnostic.severity == .warning) {
+for diagnostic in Daemon.diagnostics(of: loaded) where !(options.daemon.isQuiet && diagnostic.severity == .warning) {
     writeLine(diagnostic.rendered, to: 2)
 }
 guard let configuration = loaded.configuration else {

@@ -177,6 +177,22 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(Diagnostic(severity: .alert, location: nil, message: "boom").rendered, "[ALERT] boom")
     }
 
+    func testDiagnostics_mergingLaterOnes_placesEachInFileOrder() {
+        func alert(_ file: String?, _ line: Int, _ m: String) -> Diagnostic {
+            Diagnostic(severity: .alert, location: file.map { SourceLocation(file: $0, line: line) }, message: m)
+        }
+        let parsed = [alert("a.cfg", 3, "a3"), alert("a.cfg", 9, "a9"), alert("b.cfg", 2, "b2")]
+        let later = [alert("a.cfg", 5, "a5"), alert("a.cfg", 12, "a12"), alert("c.cfg", 1, "c1"), alert(nil, 0, "x")]
+        XCTAssertEqual(parsed.merging(later).map(\.message), ["a3", "a5", "a9", "a12", "b2", "c1", "x"])
+        XCTAssertEqual(parsed.merging([]), parsed)
+    }
+
+    func testParse_withAlerts_stillYieldsThePartialModel() {
+        let r = ConfigLoader.parse(text: "frontend fe\n    bogus\n    bind 127.0.0.1:1 ssl crt /x.pem\n", fileName: "p.cfg")
+        XCTAssertNil(r.configuration)
+        XCTAssertEqual(r.partialConfiguration?.proxies.first?.name, "fe")
+    }
+
     func testEnvironment_process_readsRealEnvironment() {
         setenv("SLUICE_TEST_PORT", "9123", 1)
         defer { unsetenv("SLUICE_TEST_PORT") }

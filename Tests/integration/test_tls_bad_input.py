@@ -305,9 +305,6 @@ def test_check_unreadable_certificate(sluice, tmp_path):
     alert_at(p, bind, "junk.pem")
 
 
-@pytest.mark.xfail(not HAPROXY_MODE, strict=True,
-                   reason="daemon bug: -c stops after file errors found while parsing and never reports the TLS "
-                          "errors found when the contexts are built (HAProxy reports both)")
 def test_check_reports_every_tls_error(sluice, tmp_path):
     """One run reports a missing certificate and, on the next bind line, a mismatched key."""
     cfg = base_config() + f"""

@@ -471,19 +471,22 @@ extension Loop {
             log.admin(
                 .notice,
                 "Server \(who) is going DOWN for maintenance (set on the admin socket). "
-                    + "\(s.currentConnections) active sessions continue."
+                    + "\(s.currentConnections) active sessions continue.",
+                stderrLevel: .warning
             )
         } else if draining {
             log.admin(
                 .notice,
                 "Server \(who) enters drain mode (set on the admin socket): no new sessions, "
-                    + "\(s.currentConnections) active sessions continue."
+                    + "\(s.currentConnections) active sessions continue.",
+                stderrLevel: .warning
             )
         } else {
             log.admin(
                 .notice,
                 "Server \(who) is \(wasMaintenance ? "UP (leaving maintenance)" : "UP (leaving drain mode)")"
-                    + " (set on the admin socket)."
+                    + " (set on the admin socket).",
+                stderrLevel: .warning
             )
         }
         s.backend.balancer.serversChanged(s.backend.servers)

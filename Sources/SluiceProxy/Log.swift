@@ -158,11 +158,14 @@ final class Logger {
     }
 
     /// An admin event: stderr (HAProxy style `[NOTICE]   (pid) : text`) and the global log targets.
-    func admin(_ level: LogLevel, _ text: String) {
-        let printed = !isQuiet || level <= .warning
+    /// `stderrLevel` overrides the tag on stderr where HAProxy's differs from its syslog level: server state
+    /// changes print `[WARNING]` there whatever they send to syslog (alert for DOWN, notice for UP).
+    func admin(_ level: LogLevel, _ text: String, stderrLevel: LogLevel? = nil) {
+        let shown = stderrLevel ?? level
+        let printed = !isQuiet || shown <= .warning
         if printed {
             message.reset()
-            message.append(level.stderrTag)
+            message.append(shown.stderrTag)
             message.append("(")
             message.append(Int(pid))
             message.append(") : ")

@@ -407,7 +407,8 @@ extension Loop {
                 "Health check for \(s.isBackup ? "backup " : "")server \(s.backend.name)/\(s.name) "
                     + "\(status.isPassed ? "succeeded" : "failed")"
                     + checkDetails(c, status, code: code, info: info, durationMs: durationMs)
-                    + ", status: \(c.state.progressText)."
+                    + ", status: \(c.state.progressText).",
+                stderrLevel: .warning
             )
         }
         switch change.transition {
@@ -485,12 +486,12 @@ extension Loop {
             text +=
                 ". \(active) active and \(backup) backup servers online.\(onBackup)"
                 + " \(requeued) sessions requeued, 0 total in queue."
-            log.admin(.notice, text)
+            log.admin(.notice, text, stderrLevel: .warning)
         } else {
             text +=
                 ". \(active) active and \(backup) backup servers left.\(onBackup)"
                 + " \(s.currentConnections) sessions active, 0 requeued, 0 remaining in queue."
-            log.admin(.alert, text)
+            log.admin(.alert, text, stderrLevel: .warning)
             if usableBefore > 0 && active + backup == 0 {
                 // HAProxy's stderr wording (its syslog line drops the quotes; a listen section is a "proxy").
                 let kind = backend.config.capabilities == .listen ? "proxy" : "backend"

@@ -155,6 +155,7 @@ def test_killed_server_leaves_within_inter_and_returns_after_rise(sluice, backen
         line = lines_with(sl, "Server be/s1 is DOWN")[0]
         assert "reason: Layer4 connection problem" in line and 'info: "Connection refused"' in line, line
         assert "1 active and 0 backup servers left." in line, line
+        assert line.startswith("[WARNING]"), f"HAProxy tags server state changes [WARNING] on stderr: {line}"
         # From the DOWN line on, every request is answered by s2.
         wait_until(lambda: len(load.since(down_seen)) >= 50, 10, "50 requests after the DOWN line")
         after = load.since(down_seen)

@@ -320,6 +320,15 @@ struct CompiledCondition {
         alternatives = condition.alternatives.map { $0.map { (negated: $0.negated, acl: $0.aclIndex) } }
     }
 
+    /// True when a test of an ACL it names fetches from the HTTP message.
+    func readsHTTPMessage(_ acls: [[CompiledTest]]) -> Bool {
+        alternatives.contains { terms in
+            terms.contains { term in
+                term.acl < acls.count && acls[term.acl].contains { $0.fetch.readsHTTPMessage }
+            }
+        }
+    }
+
     /// Three-valued evaluation: an alternative is true when all its terms are, unknown when none is false and
     /// one needs more data.
     func evaluate(_ acls: [[CompiledTest]], _ ctx: inout SampleContext) -> MatchResult {

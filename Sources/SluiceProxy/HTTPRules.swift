@@ -2,7 +2,10 @@
 // HTTPRules: a proxy's http-request and http-response rules, compiled, and their evaluation against one message.
 // Evaluation runs the rules in order: allow stops, deny/return/redirect answer locally, editing rules
 // (set/add/del/replace-header, set-path, ...) are recorded in order and applied while the head is rebuilt
-// (HTTPRules+Edits). Replies with constant bodies are prepared at load time; nothing here allocates per request.
+// (Session+HTTPEdits). A rule that reads the message stops the run while edits are pending, so that they are
+// applied first: every rule sees the message as the earlier ones left it, as in HAProxy, and a request whose
+// edits nobody reads afterwards is rebuilt once. Replies with constant bodies are prepared at load time; nothing
+// here allocates per request.
 import SluiceConfig
 import SluiceCore
 import SluiceHTTP
@@ -11,6 +14,8 @@ import SluiceHTTP
 enum RequestDecision {
     /// Forward the request (with the recorded edits).
     case proceed
+    /// Rule `resumeAt` reads the message: apply the recorded edits to the head, then evaluate again from it.
+    case applyEditsThenResume(at: Int)
     /// Answer with the first message when the connection can stay open, with the second (it says
     /// `connection: close`) when it cannot; a nil second message means the connection always closes.
     case respond([UInt8], close: [UInt8]?, isDeny: Bool)
@@ -18,6 +23,16 @@ enum RequestDecision {
     case respondFromScratch(count: Int, closes: Bool)
     /// Answer with an internal service (the Prometheus exporter).
     case service(HTTPService)
+}
+
+/// What the response rules decided.
+enum ResponseDecision {
+    /// Forward the response (with the recorded edits).
+    case proceed
+    /// http-response deny: HAProxy answers 502.
+    case deny
+    /// Rule `resumeAt` reads the message: apply the recorded edits to the head, then evaluate again from it.
+    case applyEditsThenResume(at: Int)
 }
 
 /// A header edit of a rule, compiled.
@@ -79,6 +94,10 @@ struct HTTPRules {
     struct Rule<Action> {
         let action: Action
         let condition: CompiledCondition?
+        /// The rule must see the message as the earlier rules left it (its condition or its value fetches from
+        /// the message, or it rewrites what an earlier edit may have changed): edits still pending are applied
+        /// to the head before it runs, as HAProxy applies each edit at once.
+        var readsEditedMessage = false
     }
 
     /// No rules.
@@ -90,15 +109,18 @@ struct HTTPRules {
 
     var isEmpty: Bool { request.isEmpty && response.isEmpty }
 
-    /// Runs the http-request rules in order until one decides. Editing rules that match are recorded.
+    /// Runs the http-request rules in order from `start` until one decides. Editing rules that match are
+    /// recorded; a rule that must see them applied first stops the run (`applyEditsThenResume`).
     func evaluateRequest(
         _ ctx: inout SampleContext,
         edits: inout RuleEdits,
         fromBackend: Bool,
+        from start: Int = 0,
         loop: Loop
     ) -> RequestDecision {
-        for i in request.indices {
+        for i in start..<request.count {
             let rule = request[i]
+            if rule.readsEditedMessage && edits.count > 0 { return .applyEditsThenResume(at: i) }
             if let c = rule.condition, !c.holds(acls, &ctx) { continue }
             switch rule.action {
             case .allow:
@@ -121,18 +143,22 @@ struct HTTPRules {
         return .proceed
     }
 
-    /// Runs the http-response rules; returns true for deny (HAProxy answers 502). Editing rules are recorded.
-    func evaluateResponse(_ ctx: inout SampleContext, edits: inout RuleEdits, fromBackend: Bool) -> Bool {
-        for i in response.indices {
+    /// Runs the http-response rules in order from `start`. Editing rules that match are recorded; a rule that
+    /// must see them applied first stops the run (`applyEditsThenResume`).
+    func evaluateResponse(_ ctx: inout SampleContext, edits: inout RuleEdits, fromBackend: Bool, from start: Int = 0)
+        -> ResponseDecision
+    {
+        for i in start..<response.count {
             let rule = response[i]
+            if rule.readsEditedMessage && edits.count > 0 { return .applyEditsThenResume(at: i) }
             if let c = rule.condition, !c.holds(acls, &ctx) { continue }
             switch rule.action {
-            case .allow: return false
-            case .deny: return true
+            case .allow: return .proceed
+            case .deny: return .deny
             case .edit: edits.append(i, fromBackend: fromBackend)
             }
         }
-        return false
+        return .proceed
     }
 
     /// A reply whose body is a log-format string, built in the head scratch.

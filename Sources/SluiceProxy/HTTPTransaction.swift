@@ -74,7 +74,7 @@ struct HTTPTransaction {
     /// The server this exchange went to (for its log line, after the slot was freed).
     var serverName: String?
     /// A per-request `sni` (the backend's servers have one): its value for this request, computed with the
-    /// request head as it arrived; nil when the fetch found nothing (no SNI is sent then).
+    /// request as the http-request rules left it; nil when the fetch found nothing (no SNI is sent then).
     var serverNameIndication: String?
     /// This exchange's log line was written.
     var isLogged = false

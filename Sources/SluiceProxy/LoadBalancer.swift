@@ -5,6 +5,14 @@
 import SluiceConfig
 import SluiceCore
 
+extension BalanceAlgorithm {
+    /// `balance uri`: the server depends on the request's path (as the http-request rules left it).
+    var hashesURI: Bool {
+        if case .uri = self { return true }
+        return false
+    }
+}
+
 /// The outcome of one pick.
 enum ServerPick {
     case server(Server)

@@ -35,6 +35,14 @@ struct CompiledLogFormat {
         return .success(CompiledLogFormat(parts: parts, constant: constant))
     }
 
+    /// True when a part fetches from the HTTP message (see CompiledFetch.readsHTTPMessage).
+    var readsHTTPMessage: Bool {
+        parts.contains { part in
+            if case .sample(let f) = part { return f.readsHTTPMessage }
+            return false
+        }
+    }
+
     /// Appends the evaluated string to `b`. A fetch without a value writes nothing (HAProxy writes `-` in logs,
     /// nothing in headers).
     func write(into b: inout HeadBuilder, _ ctx: inout SampleContext) {

@@ -45,7 +45,9 @@ struct RuntimeCompiler {
         var request: [HTTPRules.Rule<HTTPRules.RequestAction>] = []
         for r in p.httpRequestRules {
             guard let action = requestAction(r.action, location: r.location, responses: responses) else { continue }
-            request.append(.init(action: action, condition: r.condition.map(CompiledCondition.init)))
+            let condition = r.condition.map(CompiledCondition.init)
+            let reads = condition?.readsHTTPMessage(acls) == true || Self.readsEditedMessage(action)
+            request.append(.init(action: action, condition: condition, readsEditedMessage: reads))
         }
         var response: [HTTPRules.Rule<HTTPRules.ResponseAction>] = []
         for r in p.httpResponseRules {
@@ -57,9 +59,32 @@ struct RuntimeCompiler {
                 guard let e = headerEdit(h, location: r.location) else { continue }
                 action = .edit(e)
             }
-            response.append(.init(action: action, condition: r.condition.map(CompiledCondition.init)))
+            let condition = r.condition.map(CompiledCondition.init)
+            var reads = condition?.readsHTTPMessage(acls) == true
+            if case .edit(let e) = action, Self.readsEditedMessage(e) { reads = true }
+            response.append(.init(action: action, condition: condition, readsEditedMessage: reads))
         }
         return HTTPRules(acls: acls, request: request, response: response)
+    }
+
+    /// True when the action itself needs the earlier edits applied: it fetches from the message, or it rewrites
+    /// the target or a header value that an earlier edit may have changed (a batch of edits only sees the
+    /// original lines). Constant set/add/del-header edits batch correctly and need nothing.
+    static func readsEditedMessage(_ action: HTTPRules.RequestAction) -> Bool {
+        switch action {
+        case .allow, .respond, .service: return false
+        case .redirect, .setPath, .setQuery, .setURI: return true
+        case .dynamicReply(_, _, let body): return body.readsHTTPMessage
+        case .edit(let e): return readsEditedMessage(e)
+        }
+    }
+
+    static func readsEditedMessage(_ edit: HeaderEdit) -> Bool {
+        switch edit {
+        case .set(_, let value), .add(_, let value): return value.readsHTTPMessage
+        case .delete: return false
+        case .replaceHeader, .replaceValue: return true
+        }
     }
 
     private mutating func requestAction(

@@ -122,6 +122,18 @@ struct CompiledFetch {
     }
 
     /// Calls `visit` with each value; `visit` returns true to stop early. Needs the loop for scratch space.
+    /// True when the value comes from the HTTP message itself (method, target, headers, status, length), so
+    /// that an earlier rule's edit of the message must be applied before this fetch runs.
+    var readsHTTPMessage: Bool {
+        switch kind {
+        case .method, .path, .url, .base, .query, .urlParameter, .requestVersion, .header, .headerCount,
+            .headerValue, .status, .requestLength:
+            return true
+        default:
+            return false
+        }
+    }
+
     func fetch(_ ctx: inout SampleContext, _ visit: (SampleValue) -> Bool) -> FetchOutcome {
         if converters.isEmpty { return fetchRaw(&ctx, visit) }
         let scratch = ctx.session.loop.sampleScratch

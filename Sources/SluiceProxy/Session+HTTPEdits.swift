@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session+HTTPEdits: applies the editing rules recorded by HTTPRules while a head is rebuilt: which original
 // header lines stay, go or get a replaced value (regex with \1..\9 back-references), which headers are added,
-// and the request target for set-path/set-query/set-uri. Rules apply in their configured order.
+// and the request target for set-path/set-query/set-uri. Rules apply in their configured order. Edits are applied
+// either in the final rewrite for the peer, or earlier in place (applyRequestEdits/applyResponseEdits) when a
+// later rule, the backend choice or the SNI must see them.
 import Glibc
 import SluiceConfig
 import SluiceCore
@@ -181,6 +183,58 @@ extension Session {
             }
         }
         b.append(UnsafeRawBufferPointer(rebasing: subject[matchEnd...]))
+    }
+
+    /// Applies the recorded request edits to the head in the buffer now, so that what runs next (a rule, the
+    /// stats URI, the backend choice, the SNI) sees the request as HAProxy shows it, each edit applied in turn.
+    /// The head is rebuilt with the edits (nothing else changes: hop-by-hop headers stay for the final
+    /// rewrite), installed in place of the old one and parsed again into `head`. Costs a rebuild only when an
+    /// edit is pending and something reads the message after it. False when the result does not fit or parse.
+    func applyRequestEdits(_ head: HTTPHead, _ ctx: inout SampleContext) -> Bool {
+        guard loop.ruleEdits.count > 0 else { return true }
+        let view = MessageView(head: head, bytes: request.readable)
+        var b = loop.makeHeadBuilder()
+        b.append(view.slice(head.methodRange))
+        b.append(byte: 32)
+        writeEditedTarget(&b, view, &ctx)
+        b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
+        for i in 0..<head.headerCount {
+            writeEditedHeader(&b, view, index: i, response: false, &ctx)
+        }
+        writeAddedHeaders(&b, response: false, &ctx)
+        b.append("\r\n")
+        loop.ruleEdits.reset()
+        guard b.install(into: &request, replacing: head.headLength) else { return false }
+        var scanned = 0
+        let result = HTTPHeadParser.parseRequest(request.readable, into: head, scanned: &scanned, maxHeadBytes: Int(request.capacity))
+        ctx.request = MessageView(head: head, bytes: request.readable)
+        guard case .complete = result else { return false }
+        return true
+    }
+
+    /// The response side of `applyRequestEdits`: the status line as it came, the headers with the recorded
+    /// edits, parsed again into `head`. False when the result does not fit or parse.
+    func applyResponseEdits(_ head: HTTPHead, _ ctx: inout SampleContext) -> Bool {
+        guard loop.ruleEdits.count > 0 else { return true }
+        let view = MessageView(head: head, bytes: response.readable)
+        var b = loop.makeHeadBuilder()
+        b.append(head.version == .http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        b.append(decimal: head.status)
+        b.append(byte: 32)
+        b.append(view.slice(head.reasonRange))
+        b.append("\r\n")
+        for i in 0..<head.headerCount {
+            writeEditedHeader(&b, view, index: i, response: true, &ctx)
+        }
+        writeAddedHeaders(&b, response: true, &ctx)
+        b.append("\r\n")
+        loop.ruleEdits.reset()
+        guard b.install(into: &response, replacing: head.headLength) else { return false }
+        var scanned = 0
+        let result = HTTPHeadParser.parseResponse(response.readable, into: head, scanned: &scanned, maxHeadBytes: Int(response.capacity))
+        ctx.response = MessageView(head: head, bytes: response.readable)
+        guard case .complete = result else { return false }
+        return true
     }
 
     /// Writes the request target, applying set-uri / set-path / set-query when they matched (the last wins).

@@ -132,12 +132,18 @@ extension Session {
             && !head.hadContentLengthAndTransferEncoding
         captureRequestLine(head)
 
-        let bytes = request.readable
-        var ctx = SampleContext(session: self, request: MessageView(head: head, bytes: bytes))
+        var ctx = SampleContext(session: self, request: MessageView(head: head, bytes: request.readable))
         loop.ruleEdits.reset()
-        if !frontend.rules.request.isEmpty,
-            !applyRequestDecision(frontend.rules.evaluateRequest(&ctx, edits: &loop.ruleEdits, fromBackend: false, loop: loop), head)
-        {
+        if !frontend.rules.request.isEmpty {
+            guard let decision = evaluateRequestRules(frontend.rules, head, &ctx, fromBackend: false) else {
+                respondWithError(500, TerminationState("P", "R"))
+                return
+            }
+            if !applyRequestDecision(decision, head) { return }
+        }
+        // The stats URI and use_backend conditions see the request as the rules left it.
+        if frontend.config.stats != nil || !frontend.switches.isEmpty, !applyRequestEdits(head, &ctx) {
+            respondWithError(500, TerminationState("P", "R"))
             return
         }
         if let page = frontend.config.stats, serveStatsPage(page, head) { return }
@@ -150,8 +156,12 @@ extension Session {
         if chosen.config.capabilities == .backend, !chosen.rules.request.isEmpty {
             let saved = backend
             backend = chosen  // rules and edits of this backend are looked up through `backend`
-            let decision = chosen.rules.evaluateRequest(&ctx, edits: &loop.ruleEdits, fromBackend: true, loop: loop)
+            let decision = evaluateRequestRules(chosen.rules, head, &ctx, fromBackend: true)
             backend = saved
+            guard let decision else {
+                respondWithError(500, TerminationState("P", "R"))
+                return
+            }
             if !applyRequestDecision(decision, head) { return }
         }
         if chosen.config.capabilities == .backend, let page = chosen.config.stats, serveStatsPage(page, head) { return }
@@ -162,11 +172,22 @@ extension Session {
             chosen.totalConnections += 1
             chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
         }
+        if chosen.sniFetch != nil || chosen.config.balance.hashesURI {
+            // Both read the request as the rules left it; the backend's pending edits are looked up through it.
+            let saved = backend
+            backend = chosen
+            let applied = applyRequestEdits(head, &ctx)
+            backend = saved
+            guard applied else {
+                respondWithError(500, TerminationState("P", "R"))
+                return
+            }
+        }
         if let sni = chosen.sniFetch {
             http.serverNameIndication = sni.firstString(&ctx)
         }
-        if case .uri = chosen.config.balance {
-            http.uriHash = LoadBalancer.hash(MessageView(head: head, bytes: bytes).slice(head.pathRange))
+        if chosen.config.balance.hashesURI {
+            http.uriHash = LoadBalancer.hash(MessageView(head: head, bytes: request.readable).slice(head.pathRange))
         }
         let serverMode = HTTPConnectionMode.effective(frontend.httpMode, chosen.httpMode)
         http.serverKeepAlive = serverMode == .keepAlive && !http.mustCloseServer
@@ -174,7 +195,7 @@ extension Session {
 
         // Rewrite the head for the server, then frame whatever body bytes already arrived.
         let bodyLength = head.requestBodyLength()
-        guard let newHeadLength = composeRequestHead(head, bytes: bytes, backend: chosen, mode: serverMode, &ctx) else {
+        guard let newHeadLength = composeRequestHead(head, bytes: request.readable, backend: chosen, mode: serverMode, &ctx) else {
             respondWithError(500, TerminationState("P", "R"))
             return
         }
@@ -190,6 +211,23 @@ extension Session {
     }
 
     /// Acts on what request rules decided; false when the request was answered locally.
+    /// Runs `rules` from the first, applying the recorded edits to the head whenever a rule must see them.
+    /// nil when the edited head does not fit or does not parse (the caller answers 500).
+    private func evaluateRequestRules(
+        _ rules: HTTPRules,
+        _ head: HTTPHead,
+        _ ctx: inout SampleContext,
+        fromBackend: Bool
+    ) -> RequestDecision? {
+        var start = 0
+        while true {
+            let decision = rules.evaluateRequest(&ctx, edits: &loop.ruleEdits, fromBackend: fromBackend, from: start, loop: loop)
+            guard case .applyEditsThenResume(let next) = decision else { return decision }
+            guard applyRequestEdits(head, &ctx) else { return nil }
+            start = next
+        }
+    }
+
     private func applyRequestDecision(_ decision: RequestDecision, _ head: HTTPHead) -> Bool {
         // Keep the connection after a local answer only when no request body is left unread behind it.
         let hasBody = head.requestBodyLength() != .none
@@ -204,7 +242,7 @@ extension Session {
             respondLocally(bytes, TerminationState(isDeny ? "P" : "L", "R"), keepAlive: !closes && !hasBody)
         }
         switch decision {
-        case .proceed:
+        case .proceed, .applyEditsThenResume:
             return true
         case .respond(let keepAliveMessage, let closeMessage, let isDeny):
             if hasBody || closeMessage == nil {

@@ -105,6 +105,23 @@ extension Session {
         }
     }
 
+    /// Runs `rules` from the first, applying the recorded edits to the head whenever a rule must see them.
+    /// An edited head that no longer fits or parses counts as a deny (502, as HAProxy answers a failed rewrite).
+    private func evaluateResponseRules(
+        _ rules: HTTPRules,
+        _ head: HTTPHead,
+        _ ctx: inout SampleContext,
+        fromBackend: Bool
+    ) -> ResponseDecision {
+        var start = 0
+        while true {
+            let decision = rules.evaluateResponse(&ctx, edits: &loop.ruleEdits, fromBackend: fromBackend, from: start)
+            guard case .applyEditsThenResume(let next) = decision else { return decision }
+            guard applyResponseEdits(head, &ctx) else { return .deny }
+            start = next
+        }
+    }
+
     /// Returns true when a head was processed and parsing should continue (interim response).
     private func parseResponseHead() -> Bool {
         guard response.isAllocated, !response.isEmpty, http.responseSendable == 0 else { return false }
@@ -162,19 +179,19 @@ extension Session {
         }
         // Backend rules first, then the frontend's (HAProxy's order); a listen has one set.
         loop.ruleEdits.reset()
-        var denied = false
+        var decision = ResponseDecision.proceed
         if let b = backend, b.config.capabilities == .backend, !b.rules.response.isEmpty {
-            denied = b.rules.evaluateResponse(&ctx, edits: &loop.ruleEdits, fromBackend: true)
+            decision = evaluateResponseRules(b.rules, head, &ctx, fromBackend: true)
         }
-        if !denied && !frontend.rules.response.isEmpty {
-            denied = frontend.rules.evaluateResponse(&ctx, edits: &loop.ruleEdits, fromBackend: false)
+        if case .proceed = decision, !frontend.rules.response.isEmpty {
+            decision = evaluateResponseRules(frontend.rules, head, &ctx, fromBackend: false)
         }
-        if denied {
-            // http-response deny: HAProxy answers 502 to the client.
+        if case .deny = decision {
+            // http-response deny (or an edit that no longer fits): HAProxy answers 502 to the client.
             respondWithError(502, TerminationState("P", "H"))
             return false
         }
-        guard let newLength = composeResponseHead(head, bytes: bytes, isInterim: false, &ctx) else {
+        guard let newLength = composeResponseHead(head, bytes: response.readable, isInterim: false, &ctx) else {
             respondWithError(502, TerminationState("P", "H"))
             return false
         }

@@ -1,6 +1,8 @@
 """HTTP rules: each `http-request` / `http-response` header action, `option forwardfor [except]`, redirect, deny,
 return, and `errorfile`."""
 
+import hashlib
+
 from conftest import Deadline
 from httpclient import HttpConn, http_config
 
@@ -56,6 +58,36 @@ def test_set_path_and_set_query_keep_an_absolute_form_authority(sluice, backends
         "http://a.example/new?q=1", "http://a.example/query?q=2", "http://a.example/keep?q=1"]
 
 
+def test_later_rules_and_use_backend_see_earlier_edits(sluice, backends, fe):
+    """Each edit applies at once, as in HAProxy: a later rule's condition and value, use_backend, and the
+    backend's own rules see the request as the earlier rules left it. A body already in the buffer behind the
+    rewritten head reaches the server intact."""
+    be, api = backends.http("be"), backends.http("api")
+    sl = sluice(http_config(r"""
+        http-request set-path /api%[path] if { hdr(host) -i api.example }
+        http-request set-header X-Tier gold
+        http-request deny deny_status 403 if { req.hdr(x-tier) gold } { path_beg /api/forbidden }
+        http-request add-header X-Seen %[req.hdr(x-tier)]
+        http-request replace-header X-Seen (.*) seen-\1
+        http-request del-header X-Drop
+        use_backend api if { path_beg /api/ }
+    """, {"be": f"server s1 {be.addr}",
+          "api": f"server s2 {api.addr}\nhttp-request set-header X-Path-At-Backend %[path]"}), fds={"FE1": fe()})
+    body = bytes(range(256)) * 400
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("POST", "/v1/items?x=1", [("Host", "api.example"), ("X-Drop", "1")], body=body)
+        assert r.status == 200, r
+        assert c.request("GET", "/forbidden", [("Host", "api.example")]).status == 403
+        assert c.request("GET", "/v1", [("Host", "other.example")]).status == 200
+    (to_api,), (to_be,) = api.seen(), be.seen()
+    assert to_api.target == "/api/v1/items?x=1", to_api.target
+    assert to_api.header_all("x-tier") == ["gold"] and to_api.header_all("x-seen") == ["seen-gold"], to_api.headers
+    assert to_api.header("x-path-at-backend") == "/api/v1/items", to_api.headers
+    assert not to_api.has("x-drop")
+    assert to_api.body_len == len(body) and to_api.body_sha == hashlib.sha256(body).hexdigest()
+    assert to_be.target == "/v1" and to_be.header_all("x-seen") == ["seen-gold"], to_be.headers
+
+
 def test_http_response_header_rules(sluice, backends, fe):
     be = backends.http()
     sl = sluice(one_backend(be, """
@@ -72,6 +104,24 @@ def test_http_response_header_rules(sluice, backends, fe):
     assert not r.has("x-backend-secret"), r.headers
     assert r.header("x-backend") == "http", "other backend headers pass untouched"
     assert r.json()["target"].startswith("/r?"), "the body is the backend's"
+
+
+def test_frontend_response_rules_see_the_backend_response_edits(sluice, backends, fe):
+    """http-response rules run backend first, then frontend; each edit applies at once, so the frontend's
+    conditions and values see what the backend's rules set (HAProxy's behaviour)."""
+    be = backends.http()
+    sl = sluice(http_config(r"""
+        http-response deny if { res.hdr(x-stage) backend } { status 201 }
+        http-response add-header X-Copy %[res.hdr(x-stage)]
+        http-response replace-header X-Copy (.*) copy-\1
+    """, {"be": f"server s1 {be.addr}\nhttp-response set-header X-Stage backend"}), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        r = c.request("GET", "/r")
+        assert r.status == 200, r
+        assert r.header_all("x-stage") == ["backend"] and r.header_all("x-copy") == ["copy-backend"], r.headers
+        assert r.json()["target"] == "/r", "the body is the backend's"
+    with HttpConn(sl.ports["FE1"]) as c:
+        assert c.request("GET", "/r?status=201").status == 502
 
 
 def test_option_forwardfor(sluice, backends, fe):

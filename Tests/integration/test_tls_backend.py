@@ -156,6 +156,20 @@ def test_tls_backend_sni_per_request_from_host(sluice, backends, fe):
     assert sni[-1] == "localhost" and len(be.seen()) == 3, "no request may reach a server that failed verification"
 
 
+def test_tls_backend_sni_sees_a_host_set_by_the_rules(sluice, backends, fe):
+    """`sni req.hdr(host)` reads the request as the http-request rules left it (HAProxy evaluates it at connect
+    time): a Host rewritten by set-header is the name the server sees."""
+    sni = []
+    be = backends.http("tlsbe", ssl=server_ctx("a", sni_log=sni))
+    cfg = http_config("http-request set-header Host a.wild.example if { path_beg /wild }",
+                      server_line(be, f"verify required ca-file {cert('ca')} sni req.hdr(host)"))
+    sl = sluice(cfg, fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        assert c.request("GET", "/wild/1", headers=[("Host", "localhost")]).status == 200
+    assert sni == ["a.wild.example"], sni
+    assert be.seen()[0].header("host") == "a.wild.example"
+
+
 def test_tls_backend_sni_from_the_client_sni_in_tcp_mode(sluice, backends, fe):
     """TLS re-encryption in mode tcp with `sni ssl_fc_sni`: the server sees the name the client sent to sluice."""
     from tlshelpers import client_ctx, tls_bind, tls_connect

@@ -198,17 +198,9 @@ extension Session {
         b.append(byte: 32)
         writeEditedTarget(&b, view, &ctx)
         b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-        for i in 0..<head.headerCount {
-            writeEditedHeader(&b, view, index: i, response: false, &ctx)
-        }
-        writeAddedHeaders(&b, response: false, &ctx)
-        b.append("\r\n")
-        loop.ruleEdits.reset()
-        guard b.install(into: &request, replacing: head.headLength) else { return false }
-        var scanned = 0
-        let result = HTTPHeadParser.parseRequest(request.readable, into: head, scanned: &scanned, maxHeadBytes: Int(request.capacity))
+        writeEditedFields(&b, view, response: false, &ctx)
+        guard reinstall(b, into: &request, head, isRequest: true) else { return false }
         ctx.request = MessageView(head: head, bytes: request.readable)
-        guard case .complete = result else { return false }
         return true
     }
 
@@ -223,18 +215,35 @@ extension Session {
         b.append(byte: 32)
         b.append(view.slice(head.reasonRange))
         b.append("\r\n")
-        for i in 0..<head.headerCount {
-            writeEditedHeader(&b, view, index: i, response: true, &ctx)
-        }
-        writeAddedHeaders(&b, response: true, &ctx)
-        b.append("\r\n")
-        loop.ruleEdits.reset()
-        guard b.install(into: &response, replacing: head.headLength) else { return false }
-        var scanned = 0
-        let result = HTTPHeadParser.parseResponse(response.readable, into: head, scanned: &scanned, maxHeadBytes: Int(response.capacity))
+        writeEditedFields(&b, view, response: true, &ctx)
+        guard reinstall(b, into: &response, head, isRequest: false) else { return false }
         ctx.response = MessageView(head: head, bytes: response.readable)
-        guard case .complete = result else { return false }
         return true
+    }
+
+    /// Puts the rebuilt head `b` in place of `head` at the front of `buffer` (the edits are now applied) and
+    /// parses it again into `head`. False when it does not fit or does not parse.
+    private func reinstall(_ b: HeadBuilder, into buffer: inout IOBuffer, _ head: HTTPHead, isRequest: Bool) -> Bool {
+        loop.ruleEdits.reset()
+        guard b.install(into: &buffer, replacing: head.headLength) else { return false }
+        var scanned = 0
+        let capacity = Int(buffer.capacity)
+        let result =
+            isRequest
+            ? HTTPHeadParser.parseRequest(buffer.readable, into: head, scanned: &scanned, maxHeadBytes: capacity)
+            : HTTPHeadParser.parseResponse(buffer.readable, into: head, scanned: &scanned, maxHeadBytes: capacity)
+        if case .complete = result { return true }
+        return false
+    }
+
+    /// Every header line of `view` with the recorded edits, then the added headers and the blank line that ends
+    /// the head.
+    private func writeEditedFields(_ b: inout HeadBuilder, _ view: MessageView, response: Bool, _ ctx: inout SampleContext) {
+        for i in 0..<view.head.headerCount {
+            writeEditedHeader(&b, view, index: i, response: response, &ctx)
+        }
+        writeAddedHeaders(&b, response: response, &ctx)
+        b.append("\r\n")
     }
 
     /// Writes the request target, applying set-uri / set-path / set-query when they matched (the last wins).

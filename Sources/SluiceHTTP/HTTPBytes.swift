@@ -88,6 +88,55 @@ public struct HTTPListElements: IteratorProtocol {
     }
 }
 
+/// A header value split the way HAProxy's `hdr()` / `hdr_cnt()` fetches see it: at each comma outside a
+/// double-quoted string (a backslash escapes inside one), each element without surrounding OWS, and empty
+/// elements kept (`a,,b` has three, an empty value has one), so that ACLs count and match exactly as in HAProxy.
+/// Borrows `bytes` for as long as it is iterated.
+public struct HTTPFieldValues: IteratorProtocol {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var position: Int
+    @usableFromInline let end: Int
+    @usableFromInline var isDone = false
+
+    /// Iterates the value held in `range` of `bytes`.
+    @inlinable
+    public init(_ bytes: UnsafeRawBufferPointer, in range: ByteRange) {
+        self.bytes = bytes
+        position = Int(range.start)
+        end = Int(range.end)
+    }
+
+    /// The next element (possibly empty), or nil after the last.
+    @inlinable
+    public mutating func next() -> ByteRange? {
+        guard !isDone else { return nil }
+        var stop = position
+        var isQuoted = false
+        while stop < end {
+            let byte = bytes[stop]
+            if isQuoted {
+                if byte == UInt8(ascii: "\\") {
+                    stop += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    isQuoted = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                isQuoted = true
+            } else if byte == ByteClass.comma {
+                break
+            }
+            stop += 1
+        }
+        stop = min(stop, end)
+        var start = position
+        var elementEnd = stop
+        while start < elementEnd && ByteClass.isWhitespace(bytes[start]) { start += 1 }
+        while elementEnd > start && ByteClass.isWhitespace(bytes[elementEnd - 1]) { elementEnd -= 1 }
+        if stop >= end { isDone = true } else { position = stop + 1 }
+        return ByteRange(start: start, end: elementEnd)
+    }
+}
+
 extension HTTPHead {
     /// The index of the `occurrence`-th header named `name` (case-insensitive): 0 is the first, 1 the second,
     /// -1 the last, -2 the one before (HAProxy's `hdr(name,occ)` numbering, shifted to 0-based for positive

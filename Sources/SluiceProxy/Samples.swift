@@ -271,8 +271,9 @@ struct CompiledFetch {
         return text.withUTF8 { visit(.bytes(UnsafeRawBufferPointer($0))) }
     }
 
-    /// Every comma-separated element of every header line named `name` (lowercase bytes), in order; with
-    /// `occurrence` N > 0 only the Nth, with -1 only the last (HAProxy's hdr(name,occ)).
+    /// Every comma-separated element of every header line named `name` (lowercase bytes), in order, empty ones
+    /// included as HAProxy counts them (HTTPFieldValues); with `occurrence` N > 0 only the Nth, with -1 only the
+    /// last (HAProxy's hdr(name,occ)).
     static func visitHeaderValues(
         _ m: MessageView,
         name: [UInt8],
@@ -283,7 +284,7 @@ struct CompiledFetch {
         var last: ByteRange?
         name.withUnsafeBytes { wanted in
             for i in 0..<m.head.headerCount where HTTPBytes.equalsIgnoringCase(m.bytes, m.head.name(at: i), wanted) {
-                var elements = HTTPListElements(m.bytes, in: m.head.value(at: i))
+                var elements = HTTPFieldValues(m.bytes, in: m.head.value(at: i))
                 while let e = elements.next() {
                     seen += 1
                     if occurrence == -1 {

@@ -60,6 +60,31 @@ final class HTTPBytesTests: XCTestCase {
         }
     }
 
+    /// HAProxy's hdr()/hdr_cnt() view: empty elements count, commas inside quotes do not split (values checked
+    /// against HAProxy 2.6 on the wire).
+    func testFieldValues_keepEmptyElementsAndQuotedCommas() {
+        func elements(_ value: String) -> [String] {
+            let bytes = Array(value.utf8)
+            return bytes.withUnsafeBytes { raw in
+                var it = HTTPFieldValues(raw, in: ByteRange(start: 0, end: Int32(bytes.count)))
+                var out: [String] = []
+                while let e = it.next() {
+                    out.append(String(decoding: raw[Int(e.start)..<Int(e.end)], as: UTF8.self))
+                }
+                return out
+            }
+        }
+        XCTAssertEqual(elements(""), [""])
+        XCTAssertEqual(elements("a,,b"), ["a", "", "b"])
+        XCTAssertEqual(elements("a, ,b"), ["a", "", "b"])
+        XCTAssertEqual(elements(",a"), ["", "a"])
+        XCTAssertEqual(elements("a,"), ["a", ""])
+        XCTAssertEqual(elements(" a , b "), ["a", "b"])
+        XCTAssertEqual(elements("\"a,b\", c"), ["\"a,b\"", "c"])
+        XCTAssertEqual(elements("\"a\\\",b\",c"), ["\"a\\\",b\"", "c"])
+        XCTAssertEqual(elements("\"open, c"), ["\"open, c"], "an unterminated quote runs to the end")
+    }
+
     func testByteRange_countAndEmptiness() {
         let range = ByteRange(start: 3, end: 10)
         XCTAssertEqual(range.count, 7)

@@ -1,5 +1,6 @@
 """HTTP routing: `use_backend` by host (`hdr(host) -i`) and by path (`path_beg`), `default_backend`, a decision per
-request on one keep-alive connection, and what happens when nothing matches and there is no default."""
+request on one keep-alive connection, what happens when nothing matches and there is no default, and how the
+`hdr()` fetches split a header value (as HAProxy does)."""
 
 import pytest
 
@@ -98,3 +99,29 @@ def test_absolute_form_host_must_match_the_authority(sluice, backends, fe, targe
         assert r.status == 200 and r.header("x-backend") == want, f"{target} Host {host}: {r!r}"
         (req,) = (a if want == "a" else dflt).seen()
         assert (req.line(), req.header("host")) == (line, sent_host)
+
+
+HDR_VALUES = [
+    # (header lines, the fetches' answer): empty elements count, quoted commas do not split.
+    ([("X", "")], "cnt=1 first=<> second=<> last=<>"),
+    ([("X", "a,,b")], "cnt=3 first=<a> second=<> last=<b>"),
+    ([("X", "a, ,b")], "cnt=3 first=<a> second=<> last=<b>"),
+    ([("X", ",a")], "cnt=2 first=<> second=<a> last=<a>"),
+    ([("X", "a,")], "cnt=2 first=<a> second=<> last=<>"),
+    ([("X", '"a,b", c')], 'cnt=2 first=<"a,b"> second=<c> last=<c>'),
+    ([("X", "a"), ("X", "")], "cnt=2 first=<a> second=<> last=<>"),
+    ([("Y", "1")], "absent cnt=0"),
+]
+
+
+def test_hdr_fetches_split_values_like_haproxy(sluice, fe):
+    """`hdr()`, `hdr_cnt()` and `-m found` see every comma-separated element, empty ones included, and a comma
+    inside a quoted string does not split: an empty header is found, `a,,b` has three values. The same answers
+    come from HAProxy 2.6 (checked in validation mode)."""
+    sl = sluice(http_config(r"""
+        http-request return status 200 content-type text/plain lf-string "cnt=%[req.hdr_cnt(x)] first=<%[req.hdr(x,1)]> second=<%[req.hdr(x,2)]> last=<%[req.hdr(x,-1)]>" if { req.hdr(x) -m found }
+        http-request return status 200 content-type text/plain lf-string "absent cnt=%[req.hdr_cnt(x)]"
+    """, default=None), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        got = [(headers, c.request("GET", "/", headers).body.decode()) for headers, _ in HDR_VALUES]
+    assert got == [(h, want) for h, want in HDR_VALUES]

@@ -212,7 +212,10 @@ struct CompiledFetch {
         case .method:
             if let r = ctx.request { _ = visit(.bytes(r.slice(r.head.methodRange))) }
         case .path:
-            if let r = ctx.request { _ = visit(.bytes(r.slice(r.head.pathRange))) }
+            // Asterisk-form (`OPTIONS *`) has no path: no value, as in HAProxy.
+            if let r = ctx.request, r.head.pathRange.isEmpty || r.bytes[Int(r.head.pathRange.start)] == UInt8(ascii: "/") {
+                _ = visit(.bytes(r.slice(r.head.pathRange)))
+            }
         case .url:
             if let r = ctx.request { _ = visit(.bytes(r.slice(r.head.target))) }
         case .query:

@@ -125,3 +125,15 @@ def test_hdr_fetches_split_values_like_haproxy(sluice, fe):
     with HttpConn(sl.ports["FE1"]) as c:
         got = [(headers, c.request("GET", "/", headers).body.decode()) for headers, _ in HDR_VALUES]
     assert got == [(h, want) for h, want in HDR_VALUES]
+
+
+def test_path_of_an_asterisk_form_request_has_no_value(sluice, fe):
+    """`OPTIONS *` has no path: `path` gives no value (an ACL on it does not match, `-m found` is false), while
+    `url` is `*`, as in HAProxy 2.6."""
+    sl = sluice(http_config(r"""
+        http-request return status 200 content-type text/plain lf-string "path=<%[path]> url=<%[url]>" if { path -m found }
+        http-request return status 299 content-type text/plain lf-string "no path url=<%[url]>"
+    """, default=None), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        assert c.request("OPTIONS", "*").body == b"no path url=<*>"
+        assert c.request("OPTIONS", "/x").body == b"path=</x> url=</x>"

@@ -162,7 +162,12 @@ extension Session {
         server?.stats.responses.count(head.status)
         let length = head.responseBodyLength(requestMethod: http.method)
         http.responseBodyLength = length
-        if head.connectionClose || head.version == .http10 && !head.connectionKeepAlive {
+        // A response that had both Content-Length and Transfer-Encoding is framed by chunked (the length is
+        // dropped), and the server connection is not reused after it: a peer that framed it by the length
+        // would disagree about where the next response starts (RFC 9112 §6.3).
+        if head.connectionClose || head.version == .http10 && !head.connectionKeepAlive
+            || head.hadContentLengthAndTransferEncoding
+        {
             http.serverKeepAlive = false
         }
         switch length {

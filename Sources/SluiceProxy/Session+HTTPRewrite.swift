@@ -91,13 +91,16 @@ extension Session {
             let name = head.name(at: i)
             if Self.isHopByHop(name, bytes: bytes, keepUpgrade: switching) { continue }
             if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
-            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length"), head.contentLengthNeedsRewrite,
-                let length = head.contentLength
-            {
-                b.append("content-length: ")
-                b.append(decimal: Int(length))
-                b.append("\r\n")
-                continue
+            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
+                // Dropped beside Transfer-Encoding (chunked frames it), and on 1xx/204, which have no body and
+                // must not carry the field (RFC 9110 §8.6).
+                if head.hadContentLengthAndTransferEncoding || head.status < 200 || head.status == 204 { continue }
+                if head.contentLengthNeedsRewrite, let length = head.contentLength {
+                    b.append("content-length: ")
+                    b.append(decimal: Int(length))
+                    b.append("\r\n")
+                    continue
+                }
             }
             if hasEdits {
                 writeEditedHeader(&b, view, index: i, response: true, &ctx)
@@ -111,7 +114,9 @@ extension Session {
         } else if !isInterim {
             if !http.clientKeepAlive {
                 b.append("connection: close\r\n")
-            } else if http.requestVersion == .http10 {
+            } else if http.requestVersion == .http10 || head.version == .http10 {
+                // An HTTP/1.0 message persists only when it says so (RFC 9112 §9.3): a 1.0 client, or a 1.1
+                // client reading a 1.0 status line, needs the token to keep the connection.
                 b.append("connection: keep-alive\r\n")
             }
         }

@@ -233,6 +233,7 @@ struct ConfigParser {
     /// it can accept connections; a defaults section gets everything.
     static func inherit(from parent: ProxyDraft, into draft: inout ProxyDraft) {
         let source = parent.config
+        draft.inherited = source
         draft.config.mode = source.mode
         draft.config.timeouts = source.timeouts
         draft.config.logTargets = source.logTargets

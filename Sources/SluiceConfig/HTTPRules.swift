@@ -262,7 +262,8 @@ enum HTTPRules {
         let keyword = rule.keyword
         switch actionName {
         case "set-header", "add-header":
-            guard let name = rule.next(), let text = rule.next() else {
+            // An empty value ("") counts as missing, as in HAProxy ("expects exactly 2 arguments").
+            guard let name = rule.next(), let text = rule.next(), !text.isEmpty else {
                 context.alert("'\(keyword)' expects <name> and <fmt>", line)
                 return nil
             }

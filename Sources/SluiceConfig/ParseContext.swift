@@ -28,6 +28,8 @@ struct ProxyDraft {
     var kind: SectionKind
     /// `default-server` options in force for the next `server` line.
     var defaultServer = ServerOptions()
+    /// The defaults section this one inherited from, as it was then: `default option <name>` restores its value.
+    var inherited: ProxyConfig?
     /// Named ACLs: name -> index in `config.acls`.
     var aclIndexByName: [String: Int] = [:]
     /// ACL names whose `acl` line failed: references to them fail silently (the line already has its alert).

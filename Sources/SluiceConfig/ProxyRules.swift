@@ -90,8 +90,8 @@ enum ProxyRules {
         set(name, ms == 0 ? nil : ms, in: &draft.config.timeouts)
     }
 
-    /// `option <name>` with an optional `no`/`default` prefix (both turn a supported option off: every one of them
-    /// defaults to off; for the HTTP connection modes, off means keep-alive).
+    /// `option <name>` with an optional `no` prefix (turns it off; for the HTTP connection modes, off means
+    /// keep-alive) or `default` prefix (takes the value of the defaults section, as HAProxy does: off without one).
     static func parseOption(_ p: ProxyLine, draft: inout ProxyDraft, context: inout ParseContext) {
         let words = p.words
         guard words.count >= 2 else {
@@ -125,6 +125,10 @@ enum ProxyRules {
             context.warning("'\(keyword)' ignored because \(draft.displayName) has no \(capability) capability", p.line)
             return
         }
+        if p.prefix == "default" {
+            restoreOption(name, from: draft.inherited ?? ProxyConfig(name: "", capabilities: .listen, location: p.line.location), into: &draft.config)
+            return
+        }
         let enabled = p.prefix == nil
         switch name {
         case "redispatch": draft.config.redispatch = enabled
@@ -149,6 +153,20 @@ enum ProxyRules {
                 draft.config.httpCheck = nil
             }
         default: draft.config.httpLog = enabled
+        }
+    }
+
+    /// `default option <name>`: the option's value as the defaults section had it.
+    private static func restoreOption(_ name: String, from source: ProxyConfig, into config: inout ProxyConfig) {
+        switch name {
+        case "redispatch": config.redispatch = source.redispatch
+        case "tcplog": config.tcpLog = source.tcpLog
+        case "dontlognull": config.dontLogNull = source.dontLogNull
+        case "log-health-checks": config.logsHealthChecks = source.logsHealthChecks
+        case "http-keep-alive", "http-server-close", "httpclose": config.httpConnectionMode = source.httpConnectionMode
+        case "forwardfor": config.forwardFor = source.forwardFor
+        case "httpchk": config.httpCheck = source.httpCheck
+        default: config.httpLog = source.httpLog
         }
     }
 

@@ -74,7 +74,8 @@ final class HTTPRuleTests: XCTestCase {
                 "http-request replace-header Host (",
                 "http-request replace-header Host ( x",
                 "http-request set-header X %[nope]",
-                "http-request set-header X y z"
+                "http-request set-header X y z",
+                "http-response add-header X \"\""
             ),
             [
                 "[ALERT] parsing [t.cfg:11] : 'http-request set-header' expects <name> and <fmt>",
@@ -84,6 +85,7 @@ final class HTTPRuleTests: XCTestCase {
                 "[ALERT] parsing [t.cfg:15] : 'http-request replace-header': invalid regex '(': Unmatched ( or \\(",
                 "[ALERT] parsing [t.cfg:16] : 'http-request set-header': in '%[nope]': unknown fetch method 'nope'",
                 "[ALERT] parsing [t.cfg:17] : 'http-request set-header' expects 'if' or 'unless' followed by a condition, got 'z'",
+                "[ALERT] parsing [t.cfg:18] : 'http-response add-header' expects <name> and <fmt>",
             ]
         )
     }

@@ -305,6 +305,21 @@ final class ProxySectionTests: XCTestCase {
         XCTAssertEqual(backend(assertValid(inDefaults("option redispatch")))?.redispatch, true)
     }
 
+    /// `default option` restores the defaults section's value (HAProxy's KWM_DEF), where `no option` turns it off.
+    func testDefaultOption_takesTheDefaultsSectionValue() {
+        let text = inDefaults("option redispatch", "option httpclose")
+            + "backend be2\n    server s1 127.0.0.1:9001\n    no option redispatch\n    default option redispatch\n"
+            + "    option http-server-close\n    default option http-server-close\n"
+            + "backend be3\n    server s1 127.0.0.1:9002\n    no option redispatch\n"
+            + "frontend fe2\n    bind :8081\n    use_backend be2 if TRUE\n    default_backend be3\n"
+        let config = assertValid(text)
+        let be2 = config?.proxies.first { $0.name == "be2" }
+        let be3 = config?.proxies.first { $0.name == "be3" }
+        XCTAssertEqual(be2?.redispatch, true)
+        XCTAssertEqual(be2?.httpConnectionMode, .close)
+        XCTAssertEqual(be3?.redispatch, false)
+    }
+
     func testOptionRedispatch_inFrontend_isIgnoredWithWarning() {
         assertDiagnostics(
             inFrontend("option redispatch"),

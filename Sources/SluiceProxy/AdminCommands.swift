@@ -381,7 +381,8 @@ extension Loop {
                     "\(ids[b.name] ?? 0)", b.name, "\(s.statsID)", s.name, host, "\(s.operationalState)",
                     "\(s.adminStateBits)", "\(s.weight)", "\(s.initialWeight)",
                     "\(max(0, now - s.lastStateChangeSeconds))",
-                    "1", check.isEnabled ? (s.isUp ? "3" : "2") : "0", "\(health)", check.isEnabled ? "6" : "0", "0",
+                    "\(s.healthCheck?.lastStatus?.haproxyNumber ?? 1)", check.isEnabled ? (s.isUp ? "3" : "2") : "0",
+                    "\(health)", check.isEnabled ? "\(6 | (s.healthCheck?.isPaused == true ? 8 : 0))" : "0", "0",
                     "0", "0", "-", "\(port)", "-", s.config.options.usesTLS ? "1" : "0",
                     "\(check.port.map { Int($0) } ?? 0)", "-", "-", "0",
                 ]

@@ -122,6 +122,13 @@ final class HealthCheck {
     var tlsWantsOtherDirection = false
     /// The last check's status (`option log-health-checks` also logs a status change that moves no counter).
     var lastStatus: CheckStatus?
+    /// The last check's HTTP code, duration (-1: none) and details, for the stats (check_code, check_duration,
+    /// last_chk). A reason phrase is copied into `lastReasonPhrase` (capacity reserved once: no allocation).
+    private(set) var lastCode = 0
+    private(set) var lastDurationMs: Int64 = -1
+    private(set) var lastInfo = CheckInfo.none
+    private var lastReasonPhrase: [UInt8] = []
+    private static let reasonPhraseCapacity = 64
     /// `disabled` / maintenance: checks are paused (HAProxy's CHK_ST_PAUSED).
     var isPaused = false
     /// When the check in progress started.
@@ -141,6 +148,32 @@ final class HealthCheck {
         state = HealthState(rise: plan.settings.rise, fall: plan.settings.fall)
         observesLayer4 = plan.settings.observesLayer4
         response = plan.isHTTP ? .allocate(byteCount: Self.responseCapacity, alignment: 8) : nil
+        lastReasonPhrase.reserveCapacity(Self.reasonPhraseCapacity)
+    }
+
+    /// Keeps what the stats show of the check that just ended. A reason phrase is copied out of the response
+    /// area, which the next check overwrites.
+    func recordResult(code: Int, info: CheckInfo, durationMs: Int64) {
+        lastCode = code
+        lastDurationMs = durationMs
+        if case .reasonPhrase(let range) = info, let response {
+            lastReasonPhrase.removeAll(keepingCapacity: true)
+            let end = min(range.upperBound, range.lowerBound + Self.reasonPhraseCapacity)
+            lastReasonPhrase.append(contentsOf: UnsafeRawBufferPointer(response)[range.lowerBound..<end])
+            lastInfo = .reasonPhrase(0..<lastReasonPhrase.count)
+        } else {
+            lastInfo = info
+        }
+    }
+
+    /// The last check's details as HAProxy's `last_chk` shows them ("Connection refused", a reason phrase).
+    var lastInfoText: String {
+        switch lastInfo {
+        case .none: return ""
+        case .errno(let err): return err.description
+        case .text(let t): return t
+        case .reasonPhrase(let range): return String(decoding: lastReasonPhrase[range], as: UTF8.self)
+        }
     }
 
     deinit {

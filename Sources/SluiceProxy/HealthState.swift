@@ -57,6 +57,42 @@ enum CheckStatus: UInt8, Sendable {
 
     /// Statuses past HAProxy's L57DATA carry the HTTP code (`, code: 200`).
     var hasCode: Bool { self == .layer7Passed || self == .layer7Status }
+
+    /// HAProxy 2.6's HCHK_STATUS_* number (`show servers state` srv_check_status; 1 is INI, no result yet).
+    var haproxyNumber: Int {
+        switch self {
+        case .healthAnalyze: return 4
+        case .socketError: return 5
+        case .layer4Passed: return 6
+        case .layer4Timeout: return 7
+        case .layer4Connection: return 8
+        case .layer6Passed: return 9
+        case .layer6Timeout: return 10
+        case .layer6Response: return 11
+        case .layer7Timeout: return 12
+        case .layer7Response: return 13
+        case .layer7Passed: return 15
+        case .layer7Status: return 17
+        }
+    }
+
+    /// HAProxy's `get_check_status_info`: the `check_status` column of the stats.
+    var shortName: String {
+        switch self {
+        case .healthAnalyze: return "HANA"
+        case .socketError: return "SOCKERR"
+        case .layer4Passed: return "L4OK"
+        case .layer4Timeout: return "L4TOUT"
+        case .layer4Connection: return "L4CON"
+        case .layer6Passed: return "L6OK"
+        case .layer6Timeout: return "L6TOUT"
+        case .layer6Response: return "L6RSP"
+        case .layer7Timeout: return "L7TOUT"
+        case .layer7Response: return "L7RSP"
+        case .layer7Passed: return "L7OK"
+        case .layer7Status: return "L7STS"
+        }
+    }
 }
 
 /// What one event did to a server's health.

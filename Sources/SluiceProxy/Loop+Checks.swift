@@ -397,6 +397,8 @@ extension Loop {
     ) {
         let statusChanged = c.lastStatus != status
         c.lastStatus = status
+        c.recordResult(code: code, info: info, durationMs: durationMs)
+        if !status.isPassed && change.counterChanged { c.server.checkFailures += 1 }
         guard change.counterChanged || change.transition != .none || (statusChanged && c.plan.logsEveryChange) else {
             return
         }
@@ -462,7 +464,14 @@ extension Loop {
         let backend = s.backend
         let usableBefore = backend.servers.reduce(0) { $0 + ($1.isUsable ? 1 : 0) }
         s.isUp = isUp
-        s.lastStateChangeSeconds = Sys.wallClock().seconds
+        let now = Sys.wallClock().seconds
+        if isUp {
+            s.downtimeSeconds += max(0, now - s.downSinceSeconds)
+        } else {
+            s.checkDownTransitions += 1
+            s.downSinceSeconds = now
+        }
+        s.lastStateChangeSeconds = now
         backend.balancer.serversChanged(backend.servers)
         var requeued = 0
         if isUp {

@@ -473,6 +473,24 @@ enum PrometheusExporter {
             "How long ago the last server state changed, in seconds"
         ),
         .init(
+            "check_failures_total",
+            .counter,
+            .column("chkfail"),
+            "Total number of failed individual health checks per server/backend, since the worker process started"
+        ),
+        .init(
+            "check_up_down_total",
+            .counter,
+            .column("chkdown"),
+            "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"
+        ),
+        .init(
+            "downtime_seconds_total",
+            .counter,
+            .column("downtime"),
+            "Total downtime (in seconds) for the service"
+        ),
+        .init(
             "loadbalanced_total",
             .counter,
             .column("lbtot"),

@@ -41,6 +41,18 @@ final class Server {
     var stats = TrafficCounters()
     /// Wall-clock second of the last change of state (admin or health), for lastchg.
     var lastStateChangeSeconds = Sys.wallClock().seconds
+    /// Health-check counters as HAProxy's stats name them: failed checks that moved the health down (chkfail),
+    /// UP to DOWN transitions (chkdown), and seconds spent DOWN before the current state (downtime).
+    var checkFailures = 0
+    var checkDownTransitions = 0
+    var downtimeSeconds = 0
+    /// Wall-clock second the server last went DOWN (valid while it is down).
+    var downSinceSeconds = 0
+
+    /// Total seconds DOWN so far, the current outage included (HAProxy's srv_downtime).
+    var totalDowntimeSeconds: Int {
+        downtimeSeconds + (isUp ? 0 : max(0, Sys.wallClock().seconds - downSinceSeconds))
+    }
 
     /// Smooth weighted round-robin state.
     var roundRobinCurrent = 0

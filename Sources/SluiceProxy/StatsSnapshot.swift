@@ -183,6 +183,13 @@ extension Loop {
         if check.isEnabled {
             r[int: "check_rise"] = check.rise
             r[int: "check_fall"] = check.fall
+            r[int: "chkfail"] = s.checkFailures
+            r[int: "chkdown"] = s.checkDownTransitions
+            r[int: "downtime"] = s.totalDowntimeSeconds
+            // A paused check (maintenance) shows no result, as HAProxy's (CHK_ST_ENABLED without CHK_ST_PAUSED).
+            if let c = s.healthCheck, !c.isPaused {
+                Self.setCheckColumns(&r, c)
+            }
         }
         if isHTTP {
             setResponses(&r, c.responses)
@@ -259,6 +266,23 @@ extension Loop {
         r[int: "agg_check_status"] = 0
         if isHTTP { r[int: "h1_open_connections"] = idle }
         return r
+    }
+
+    /// The last check's columns as HAProxy fills them: check_status ("* " while one runs; INI before the first
+    /// result), check_code (L7 results), check_duration (ms), check_desc, last_chk and check_health.
+    private static func setCheckColumns(_ r: inout StatsRow, _ c: HealthCheck) {
+        let running = c.phase != .idle ? "* " : ""
+        r[int: "check_health"] = c.state.health
+        guard let status = c.lastStatus else {
+            r["check_status"] = running + "INI"
+            r["check_desc"] = "Initializing"
+            return
+        }
+        r["check_status"] = running + status.shortName
+        if status.hasCode { r[int: "check_code"] = c.lastCode }
+        if c.lastDurationMs >= 0 { r[int: "check_duration"] = Int(c.lastDurationMs) }
+        r["check_desc"] = status.reason
+        r["last_chk"] = c.lastInfoText
     }
 
     private func setResponses(_ r: inout StatsRow, _ counts: StatusClassCounts) {

@@ -213,3 +213,34 @@ def test_queue_counters(sluice, backends, fe):
     assert num(after[("be", "BACKEND")], "qcur") == 0 and num(after[("be", "BACKEND")], "qmax") == 2
     assert num(after[("be", "s1")], "smax") == 1 and num(after[("be", "s1")], "slim") == 1
     assert num(after[("be", "s1")], "stot") == 3
+
+
+def test_check_columns_and_metrics_after_a_server_goes_down(sluice, backends, fe):
+    """A checked server that refuses connections: the CSV says why (check_status L4CON, check_desc, last_chk
+    "Connection refused"), counts the failed check and the UP->DOWN transition (chkfail, chkdown), and its downtime
+    grows; the healthy server shows L4OK. Prometheus carries the same counters under HAProxy's names."""
+    s2 = backends.http("s2")
+    cfg = http_config(
+        "stats enable\nstats uri /stats\nhttp-request use-service prometheus-exporter if { path /metrics }",
+        {"be": f"server s1 {backends.refused()} check inter 200 fall 1 rise 1\nserver s2 {s2.addr} check inter 200"})
+    sl = sluice(cfg, fds={"FE1": fe()})
+    port = sl.ports["FE1"]
+    sl.wait_output("Server be/s1 is DOWN", timeout=5)
+
+    def rows():
+        return parse_csv(get(port, "/stats;csv").body.decode())[1]
+
+    wait_until(lambda: rows()[("be", "s2")]["check_status"].endswith("L4OK"), 5, "s2 checked once")
+    s1, s2row = rows()[("be", "s1")], rows()[("be", "s2")]
+    assert s1["status"] == "DOWN" and s1["check_status"].endswith("L4CON"), s1
+    assert s1["check_desc"] == "Layer4 connection problem" and s1["last_chk"] == "Connection refused", s1
+    assert num(s1, "chkfail") == 1 and num(s1, "chkdown") == 1 and num(s1, "check_health") == 0, s1
+    assert num(s1, "downtime") >= 0 and s1["check_duration"] != "", s1
+    assert s2row["check_desc"] == "Layer4 check passed" and num(s2row, "chkfail") == 0, s2row
+    assert num(s2row, "chkdown") == 0 and num(s2row, "downtime") == 0 and num(s2row, "check_health") >= 1, s2row
+
+    _, prom = parse_prometheus(get(port, "/metrics").body.decode())
+    assert metric(prom, f"{PROM}_server_check_up_down_total", proxy="be", server="s1") == 1
+    assert metric(prom, f"{PROM}_server_check_failures_total", proxy="be", server="s1") == 1
+    assert metric(prom, f"{PROM}_server_check_up_down_total", proxy="be", server="s2") == 0
+    assert metric(prom, f"{PROM}_server_downtime_seconds_total", proxy="be", server="s1") >= 0

@@ -51,19 +51,24 @@ extension Server {
 
 extension Backend {
     /// Servers that take new traffic: (active count, backup count, sum of active weights).
+    /// Usable active and backup servers, and the weight the balancer works with: the active servers' sum, or,
+    /// when none is usable, the weight of the first usable backup, the one that takes the traffic (HAProxy's
+    /// tot_weight without `allbackups`).
     var usableSummary: (active: Int, backup: Int, weight: Int) {
         var active = 0
         var backup = 0
         var weight = 0
+        var firstBackupWeight = 0
         for s in servers where s.isUsable {
             if s.isBackup {
+                if backup == 0 { firstBackupWeight = s.weight }
                 backup += 1
             } else {
                 active += 1
                 weight += s.weight
             }
         }
-        return (active, backup, weight)
+        return (active, backup, active > 0 ? weight : firstBackupWeight)
     }
 
     /// UP while some server can take traffic (or the backend has no server at all, as HAProxy reports it).

@@ -244,3 +244,15 @@ def test_check_columns_and_metrics_after_a_server_goes_down(sluice, backends, fe
     assert metric(prom, f"{PROM}_server_check_failures_total", proxy="be", server="s1") == 1
     assert metric(prom, f"{PROM}_server_check_up_down_total", proxy="be", server="s2") == 0
     assert metric(prom, f"{PROM}_server_downtime_seconds_total", proxy="be", server="s1") >= 0
+
+
+def test_backend_weight_is_the_backup_weight_when_no_active_server_is_up(sluice, backends, fe):
+    """With every active server down, the BACKEND row's weight is the weight of the backup that takes the
+    traffic (HAProxy's tot_weight), not 0."""
+    s2 = backends.http("s2")
+    cfg = http_config("stats enable\nstats uri /stats", {
+        "be": f"server s1 {backends.refused()} check inter 200 fall 1\nserver s2 {s2.addr} backup weight 3"})
+    sl = sluice(cfg, fds={"FE1": fe()})
+    sl.wait_output("Server be/s1 is DOWN", timeout=5)
+    be = parse_csv(get(sl.ports["FE1"], "/stats;csv").body.decode())[1][("be", "BACKEND")]
+    assert (num(be, "weight"), num(be, "act"), num(be, "bck"), be["status"]) == (3, 0, 1, "UP"), be

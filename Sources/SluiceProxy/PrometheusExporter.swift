@@ -18,6 +18,8 @@ struct PrometheusMetric {
         case info(String)
         /// A CSV column of the object's row.
         case column(String)
+        /// A CSV column in milliseconds, exported in seconds (HAProxy's *_time_* metrics).
+        case milliseconds(String)
         /// One series per state label, 1 for the object's state and 0 for the others.
         case state([String])
         /// One series per HTTP status class (`code` label), from hrsp_1xx ... hrsp_other.
@@ -262,7 +264,19 @@ enum PrometheusExporter {
         ),
     ]
 
-    static let backendMetrics: [PrometheusMetric] = [
+    /// The time averages and maxima of backends and servers (CSV qtime ... ttime_max, exported in seconds).
+    static let timeMetrics: [PrometheusMetric] = [
+        .init("queue_time_average_seconds", .gauge, .milliseconds("qtime"), "Avg. queue time for last 1024 successful connections."),
+        .init("connect_time_average_seconds", .gauge, .milliseconds("ctime"), "Avg. connect time for last 1024 successful connections."),
+        .init("response_time_average_seconds", .gauge, .milliseconds("rtime"), "Avg. response time for last 1024 successful connections."),
+        .init("total_time_average_seconds", .gauge, .milliseconds("ttime"), "Avg. total time for last 1024 successful connections."),
+        .init("max_queue_time_seconds", .gauge, .milliseconds("qtime_max"), "Maximum observed time spent in the queue"),
+        .init("max_connect_time_seconds", .gauge, .milliseconds("ctime_max"), "Maximum observed waiting time for a connection to complete"),
+        .init("max_response_time_seconds", .gauge, .milliseconds("rtime_max"), "Maximum observed response time to an HTTP request"),
+        .init("max_total_time_seconds", .gauge, .milliseconds("ttime_max"), "Maximum observed total request+response time (request+queue+connect+response+processing)"),
+    ]
+
+    static let backendMetrics: [PrometheusMetric] = timeMetrics + [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
         .init(
             "max_queue",
@@ -400,7 +414,7 @@ enum PrometheusExporter {
         ),
     ]
 
-    static let serverMetrics: [PrometheusMetric] = [
+    static let serverMetrics: [PrometheusMetric] = timeMetrics + [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
         .init(
             "max_queue",
@@ -586,6 +600,9 @@ enum PrometheusExporter {
                 case .column(let column):
                     guard let number = Self.number(row[column]) else { continue }
                     series += "\(name){\(labels)} \(number)\n"
+                case .milliseconds(let column):
+                    guard let ms = Int(row[column]) else { continue }
+                    series += "\(name){\(labels)} \(Self.seconds(milliseconds: ms))\n"
                 case .state(let states):
                     let current = stateLabel(row)
                     for s in states { series += "\(name){\(labels),state=\"\(s)\"} \(s == current ? 1 : 0)\n" }
@@ -623,6 +640,12 @@ enum PrometheusExporter {
     }
 
     /// A CSV value as a sample value, nil when empty or not a number.
+    /// `1234` ms as `1.234`, `5` as `0.005` (no floating point: exact decimal text).
+    static func seconds(milliseconds ms: Int) -> String {
+        let fraction = String(ms % 1000)
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+
     static func number(_ text: String) -> String? {
         guard !text.isEmpty, Int(text) != nil else { return nil }
         return text

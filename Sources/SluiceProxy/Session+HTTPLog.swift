@@ -25,13 +25,11 @@ extension Session {
         let start = http.startTicks
         line.append(http.headTicks >= 0 ? Int(http.headTicks - start) : -1)
         line.append("/")
-        // Tw: time in the queue, -1 when the request never got as far as choosing a server.
-        let reachedServer = connectStartTicks > 0 || http.requestSentTicks >= 0
-        line.append(queuedTicks > 0 && connectStartTicks >= queuedTicks ? Int(connectStartTicks - queuedTicks) : (reachedServer ? 0 : -1))
+        line.append(httpQueueMs)
         line.append("/")
-        line.append(connectedTicks >= 0 && connectStartTicks > 0 ? Int(connectedTicks - connectStartTicks) : (http.requestSentTicks >= 0 ? 0 : -1))
+        line.append(httpConnectMs)
         line.append("/")
-        line.append(http.responseHeadTicks >= 0 && http.headTicks >= 0 ? Int(http.responseHeadTicks - max(http.headTicks, connectedTicks)) : -1)
+        line.append(httpResponseMs)
         line.append("/")
         line.append(Int(now - start))
         line.append(" ")
@@ -52,5 +50,26 @@ extension Session {
         line.append("\"")
         line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
         loop.returnLogLine(line)
+    }
+
+    // The exchange's times as the log line (Tw/Tc/Tr) and the stats' averages (qtime/ctime/rtime) share them.
+
+    /// Tw: time in the queue, -1 when the request never got as far as choosing a server.
+    var httpQueueMs: Int {
+        let reachedServer = connectStartTicks > 0 || http.requestSentTicks >= 0
+        return queuedTicks > 0 && connectStartTicks >= queuedTicks
+            ? Int(connectStartTicks - queuedTicks) : (reachedServer ? 0 : -1)
+    }
+
+    /// Tc: time to connect to the server (0 on a reused connection), -1 when no connection was made.
+    var httpConnectMs: Int {
+        connectedTicks >= 0 && connectStartTicks > 0
+            ? Int(connectedTicks - connectStartTicks) : (http.requestSentTicks >= 0 ? 0 : -1)
+    }
+
+    /// Tr: from the request (or the connection, if later) to the response head, -1 when none came.
+    var httpResponseMs: Int {
+        http.responseHeadTicks >= 0 && http.headTicks >= 0
+            ? Int(http.responseHeadTicks - max(http.headTicks, connectedTicks)) : -1
     }
 }

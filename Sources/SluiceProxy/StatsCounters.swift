@@ -46,6 +46,46 @@ struct RateCounter: Equatable {
     }
 }
 
+/// HAProxy's time columns of a backend or server (stream_update_time_stats, swrate_*): the queue, connect,
+/// response and total times in milliseconds (qtime, ctime, rtime, ttime) averaged over the exchanges so far up to
+/// 1024, then over a sliding window of 1024 (each sample replaces 1/1024 of the sum), and their maxima.
+struct TimeAverages: Equatable {
+    /// One time column: the (sliding) sum and the maximum.
+    struct Column: Equatable {
+        private(set) var sum = 0
+        private(set) var max = 0
+
+        @inline(__always)
+        mutating func add(_ value: Int, sliding: Bool) {
+            if sliding { sum -= (sum + TimeAverages.window - 1) / TimeAverages.window }
+            sum += value
+            if value > max { max = value }
+        }
+
+        /// The average over `samples` (at most the window), rounded up as HAProxy's swrate_avg.
+        func average(samples: Int) -> Int { (sum + samples - 1) / samples }
+    }
+
+    static let window = 1024
+    /// Samples so far, up to the window.
+    private(set) var samples = 0
+    private(set) var queue = Column()
+    private(set) var connect = Column()
+    private(set) var response = Column()
+    private(set) var total = Column()
+
+    /// One exchange's times in milliseconds. Per exchange on the hot path: no allocation.
+    @inline(__always)
+    mutating func add(queue q: Int, connect c: Int, response r: Int, total t: Int) {
+        let sliding = samples == Self.window
+        if !sliding { samples += 1 }
+        queue.add(q, sliding: sliding)
+        connect.add(c, sliding: sliding)
+        response.add(r, sliding: sliding)
+        total.add(t, sliding: sliding)
+    }
+}
+
 /// The counters of one frontend, backend or server (a few only mean something for one kind, as in HAProxy's CSV).
 /// Loop-thread only.
 struct TrafficCounters: Equatable {
@@ -82,6 +122,8 @@ struct TrafficCounters: Equatable {
     /// rate/rate_max (sessions) and req_rate/req_rate_max.
     var sessionRate = RateCounter()
     var requestRate = RateCounter()
+    /// qtime/ctime/rtime/ttime and their maxima (backends and servers).
+    var times = TimeAverages()
 
     /// A session started at `now`: `current` sessions are now open.
     @inline(__always)

@@ -210,6 +210,7 @@ extension Loop {
         r[int: "idle_conn_cur"] = s.idleSlots.count
         r[int: "used_conn_cur"] = s.currentConnections
         r[int: "uweight"] = s.weight
+        Self.setTimes(&r, c.times)
         return r
     }
 
@@ -266,6 +267,7 @@ extension Loop {
         r[int: "wrew"] = 0
         r[int: "eint"] = 0
         r[int: "uweight"] = usable.weight
+        Self.setTimes(&r, c.times)
         r[int: "agg_server_status"] = 0
         r[int: "agg_server_check_status"] = 0
         r[int: "agg_check_status"] = 0
@@ -288,6 +290,18 @@ extension Loop {
         if c.lastDurationMs >= 0 { r[int: "check_duration"] = Int(c.lastDurationMs) }
         r["check_desc"] = status.reason
         r["last_chk"] = c.lastInfoText
+    }
+
+    /// qtime/ctime/rtime/ttime (averages over the last 1024 exchanges) and their maxima, once there is a sample.
+    private static func setTimes(_ r: inout StatsRow, _ t: TimeAverages) {
+        guard t.samples > 0 else { return }
+        let columns: [(String, TimeAverages.Column)] = [
+            ("qtime", t.queue), ("ctime", t.connect), ("rtime", t.response), ("ttime", t.total),
+        ]
+        for (name, column) in columns {
+            r[int: name] = column.average(samples: t.samples)
+            r[int: name + "_max"] = column.max
+        }
     }
 
     private func setResponses(_ r: inout StatsRow, _ counts: StatusClassCounts) {

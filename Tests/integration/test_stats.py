@@ -256,3 +256,26 @@ def test_backend_weight_is_the_backup_weight_when_no_active_server_is_up(sluice,
     sl.wait_output("Server be/s1 is DOWN", timeout=5)
     be = parse_csv(get(sl.ports["FE1"], "/stats;csv").body.decode())[1][("be", "BACKEND")]
     assert (num(be, "weight"), num(be, "act"), num(be, "bck"), be["status"]) == (3, 0, 1, "UP"), be
+
+
+def test_time_columns_follow_a_slow_server(sluice, backends, fe):
+    """qtime/ctime/rtime/ttime and their maxima (ms) for servers and backends, and Prometheus' *_time_* metrics
+    (seconds): a server that waits 150 ms before answering shows a response time of at least that."""
+    s1 = backends.http("s1")
+    cfg = http_config("stats enable\nstats uri /stats\nhttp-request use-service prometheus-exporter if { path /metrics }",
+                      {"be": f"server s1 {s1.addr}"})
+    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+    with HttpConn(port) as c:
+        for i in range(3):
+            assert c.request("GET", f"/slow/{i}?delay=150").status == 200
+    rows = parse_csv(get(port, "/stats;csv").body.decode())[1]
+    for key in (("be", "s1"), ("be", "BACKEND")):
+        r = rows[key]
+        assert num(r, "rtime") >= 140 and num(r, "rtime_max") >= 150, (key, r["rtime"], r["rtime_max"])
+        assert num(r, "ttime") >= num(r, "rtime") and num(r, "ttime_max") >= num(r, "rtime_max"), key
+        assert num(r, "qtime") == 0 and num(r, "ctime") >= 0 and num(r, "ctime_max") >= num(r, "ctime"), key
+    if HAPROXY_MODE:
+        return  # HAProxy 2.6's exporter divides these sums by 1024 whatever the sample count (0.001 s here)
+    _, prom = parse_prometheus(get(port, "/metrics").body.decode())
+    assert metric(prom, f"{PROM}_server_response_time_average_seconds", proxy="be", server="s1") >= 0.14
+    assert metric(prom, f"{PROM}_backend_max_response_time_seconds", proxy="be") >= 0.15

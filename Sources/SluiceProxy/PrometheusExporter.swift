@@ -264,8 +264,11 @@ enum PrometheusExporter {
         ),
     ]
 
-    /// The time averages and maxima of backends and servers (CSV qtime ... ttime_max, exported in seconds).
-    static let timeMetrics: [PrometheusMetric] = [
+    /// What backends and servers both export: connection attempts and reuses, and the time averages and maxima
+    /// (CSV qtime ... ttime_max, exported in seconds).
+    static let backendAndServerMetrics: [PrometheusMetric] = [
+        .init("connection_attempts_total", .counter, .column("connect"), "Total number of connection establishment attempts since the worker process started"),
+        .init("connection_reuses_total", .counter, .column("reuse"), "Total number of connection reuses since the worker process started"),
         .init("queue_time_average_seconds", .gauge, .milliseconds("qtime"), "Avg. queue time for last 1024 successful connections."),
         .init("connect_time_average_seconds", .gauge, .milliseconds("ctime"), "Avg. connect time for last 1024 successful connections."),
         .init("response_time_average_seconds", .gauge, .milliseconds("rtime"), "Avg. response time for last 1024 successful connections."),
@@ -276,7 +279,7 @@ enum PrometheusExporter {
         .init("max_total_time_seconds", .gauge, .milliseconds("ttime_max"), "Maximum observed total request+response time (request+queue+connect+response+processing)"),
     ]
 
-    static let backendMetrics: [PrometheusMetric] = timeMetrics + [
+    static let backendMetrics: [PrometheusMetric] = backendAndServerMetrics + [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
         .init(
             "max_queue",
@@ -414,7 +417,7 @@ enum PrometheusExporter {
         ),
     ]
 
-    static let serverMetrics: [PrometheusMetric] = timeMetrics + [
+    static let serverMetrics: [PrometheusMetric] = backendAndServerMetrics + [
         .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
         .init(
             "max_queue",

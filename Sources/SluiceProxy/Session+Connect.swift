@@ -64,6 +64,8 @@ extension Session {
     func connectToServer() {
         guard let server else { return }
         connectAttempts += 1
+        server.stats.connects &+= 1
+        backend?.stats.connects &+= 1
         let now = clock.now
         connectStartTicks = now
         serverActivity = now

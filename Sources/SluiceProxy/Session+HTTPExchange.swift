@@ -41,6 +41,7 @@ extension Session {
                 && (target.sniFetch == nil || serverTLS?.serverName == http.serverNameIndication)
             {
                 loop.log.debug("reuse own server connection", "session", index, "fd", Int(serverFD.rawValue))
+                countReuse(of: target)
                 startSendingRequest()
                 return
             }
@@ -63,10 +64,17 @@ extension Session {
             loop.poller.changeOwner(fd, kind: .server, owner: UInt32(index))
             poller.pollRecv(fd)
             loop.log.debug("reuse idle server connection", "session", index, "fd", Int(fd.rawValue))
+            countReuse(of: target)
             startSendingRequest()
             return
         }
         connectToServer()
+    }
+
+    /// The stats' `reuse` column of the server and its backend.
+    private func countReuse(of target: Server) {
+        target.stats.reuses &+= 1
+        backend?.stats.reuses &+= 1
     }
 
     /// Starts sending the request on an established connection.

@@ -124,6 +124,10 @@ struct TrafficCounters: Equatable {
     var requestRate = RateCounter()
     /// qtime/ctime/rtime/ttime and their maxima (backends and servers).
     var times = TimeAverages()
+    /// connect/reuse: new server connections attempted, and requests sent over one that already existed (the
+    /// session's kept connection or one from the idle pool).
+    var connects = 0
+    var reuses = 0
 
     /// A session started at `now`: `current` sessions are now open.
     @inline(__always)

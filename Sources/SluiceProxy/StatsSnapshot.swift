@@ -210,6 +210,8 @@ extension Loop {
         r[int: "idle_conn_cur"] = s.idleSlots.count
         r[int: "used_conn_cur"] = s.currentConnections
         r[int: "uweight"] = s.weight
+        r[int: "srv_icur"] = s.idleSlots.count
+        Self.setConnectionCounts(&r, c)
         Self.setTimes(&r, c.times)
         return r
     }
@@ -267,6 +269,7 @@ extension Loop {
         r[int: "wrew"] = 0
         r[int: "eint"] = 0
         r[int: "uweight"] = usable.weight
+        Self.setConnectionCounts(&r, c)
         Self.setTimes(&r, c.times)
         r[int: "agg_server_status"] = 0
         r[int: "agg_server_check_status"] = 0
@@ -290,6 +293,12 @@ extension Loop {
         if c.lastDurationMs >= 0 { r[int: "check_duration"] = Int(c.lastDurationMs) }
         r["check_desc"] = status.reason
         r["last_chk"] = c.lastInfoText
+    }
+
+    /// connect/reuse: server connections attempted and reused.
+    private static func setConnectionCounts(_ r: inout StatsRow, _ c: TrafficCounters) {
+        r[int: "connect"] = c.connects
+        r[int: "reuse"] = c.reuses
     }
 
     /// qtime/ctime/rtime/ttime (averages over the last 1024 exchanges) and their maxima, once there is a sample.

@@ -20,6 +20,21 @@ def get(port: int, target: str, headers=None):
         return c.request("GET", target, headers=headers)
 
 
+def stats_and_metrics(sluice, fe, backend: str) -> int:
+    """A frontend with the stats page on /stats and the exporter on /metrics in front of backend `be`; its port."""
+    cfg = http_config("stats enable\nstats uri /stats\nhttp-request use-service prometheus-exporter if { path /metrics }",
+                      {"be": backend})
+    return sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
+
+
+def csv_rows_after(port: int, targets: list[str]) -> dict:
+    """GETs `targets` on one keep-alive connection (each must answer 200), then returns the CSV rows by key."""
+    with HttpConn(port) as c:
+        for target in targets:
+            assert c.request("GET", target).status == 200, target
+    return parse_csv(get(port, "/stats;csv").body.decode())[1]
+
+
 def test_csv_layout_and_counters_move_with_traffic(sluice, backends, fe):
     s1, s2 = backends.http("s1"), backends.http("s2")
     cfg = http_config("stats enable\nstats uri /stats", two_servers(s1, s2))
@@ -261,14 +276,8 @@ def test_backend_weight_is_the_backup_weight_when_no_active_server_is_up(sluice,
 def test_time_columns_follow_a_slow_server(sluice, backends, fe):
     """qtime/ctime/rtime/ttime and their maxima (ms) for servers and backends, and Prometheus' *_time_* metrics
     (seconds): a server that waits 150 ms before answering shows a response time of at least that."""
-    s1 = backends.http("s1")
-    cfg = http_config("stats enable\nstats uri /stats\nhttp-request use-service prometheus-exporter if { path /metrics }",
-                      {"be": f"server s1 {s1.addr}"})
-    port = sluice(cfg, fds={"FE1": fe()}).ports["FE1"]
-    with HttpConn(port) as c:
-        for i in range(3):
-            assert c.request("GET", f"/slow/{i}?delay=150").status == 200
-    rows = parse_csv(get(port, "/stats;csv").body.decode())[1]
+    port = stats_and_metrics(sluice, fe, f"server s1 {backends.http('s1').addr}")
+    rows = csv_rows_after(port, [f"/slow/{i}?delay=150" for i in range(3)])
     for key in (("be", "s1"), ("be", "BACKEND")):
         r = rows[key]
         assert num(r, "rtime") >= 140 and num(r, "rtime_max") >= 150, (key, r["rtime"], r["rtime_max"])
@@ -279,3 +288,16 @@ def test_time_columns_follow_a_slow_server(sluice, backends, fe):
     _, prom = parse_prometheus(get(port, "/metrics").body.decode())
     assert metric(prom, f"{PROM}_server_response_time_average_seconds", proxy="be", server="s1") >= 0.14
     assert metric(prom, f"{PROM}_backend_max_response_time_seconds", proxy="be") >= 0.15
+
+
+def test_connect_and_reuse_counts(sluice, backends, fe):
+    """`connect` counts new server connections, `reuse` requests sent over one that already existed: five requests
+    on one keep-alive client connection make one connection and four reuses (server and backend rows, and
+    Prometheus' connection_attempts_total / connection_reuses_total)."""
+    port = stats_and_metrics(sluice, fe, f"server s1 {backends.http('s1').addr}")
+    rows = csv_rows_after(port, [f"/k/{i}" for i in range(5)])
+    for key in (("be", "s1"), ("be", "BACKEND")):
+        assert (num(rows[key], "connect"), num(rows[key], "reuse")) == (1, 4), (key, rows[key]["connect"], rows[key]["reuse"])
+    _, prom = parse_prometheus(get(port, "/metrics").body.decode())
+    assert metric(prom, f"{PROM}_server_connection_attempts_total", proxy="be", server="s1") == 1
+    assert metric(prom, f"{PROM}_backend_connection_reuses_total", proxy="be") == 4

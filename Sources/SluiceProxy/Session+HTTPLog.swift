@@ -40,7 +40,7 @@ extension Session {
         line.append(byte: termination.cause)
         line.append(byte: termination.phase)
         line.append("-- ")
-        appendLogCounters(&line, serverConnections: (server ?? connectedServer)?.currentConnections ?? 0)
+        appendLogCounters(&line, server: server ?? connectedServer)
         line.append(" \"")
         if capture.isAllocated && !capture.isEmpty {
             line.append(bytes: capture.readable)

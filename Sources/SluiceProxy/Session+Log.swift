@@ -29,7 +29,7 @@ extension Session {
         line.append(byte: termination.cause)
         line.append(byte: termination.phase)
         line.append(" ")
-        appendLogCounters(&line, serverConnections: server?.currentConnections ?? 0)
+        appendLogCounters(&line, server: server)
         line.withBytes { loop.log.access($0, level: .info, sinks: sinks) }
         loop.returnLogLine(line)
     }
@@ -49,14 +49,17 @@ extension Session {
     }
 
     /// The counters both log formats share: `actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue`.
-    func appendLogCounters(_ line: inout LineBuffer, serverConnections: Int) {
+    /// As in HAProxy, which logs once the session has left its
+    /// backend and server, beconn and srv_conn do not count the session being logged (actconn and feconn do).
+    func appendLogCounters(_ line: inout LineBuffer, server: Server?) {
         line.append(loop.activeSessions)
         line.append("/")
         line.append(frontend.currentConnections)
         line.append("/")
-        line.append(backend?.currentConnections ?? 0)
+        line.append(max(0, (backend?.currentConnections ?? 0) - (backend != nil ? 1 : 0)))
         line.append("/")
-        line.append(serverConnections)
+        // `self.server` is set while this session holds a slot on it.
+        line.append(max(0, (server?.currentConnections ?? 0) - (server != nil && server === self.server ? 1 : 0)))
         line.append("/")
         line.append(max(0, connectAttempts - 1))
         line.append(" 0/")

@@ -64,6 +64,9 @@ def test_httplog_line_per_request(sluice, backends, fe):
         tq, tw, tc, tr, ta = (int(m[k]) for k in ("tq", "tw", "tc", "tr", "ta"))
         assert min(tq, tw, tc, tr) >= 0 and ta >= tr, f"timers of a served request: {m.group(0)}"
         assert int(m["retries"]) == 0 and (m["sq"], m["bq"]) == ("0", "0")
+        # One client at a time: actconn and feconn count it, beconn and srv_conn no longer do (HAProxy logs once
+        # the request has left its backend and server).
+        assert (m["act"], m["fec"], m["bec"], m["srvc"]) == ("1", "1", "0", "0"), f"counters: {m.group(0)}"
     assert lines[3]["tr"] == "-1", f"no server response: Tr is -1: {lines[3].group(0)}"
     when = datetime.datetime.strptime(lines[0]["date"], "%d/%b/%Y:%H:%M:%S.%f")
     assert abs((datetime.datetime.now() - when).total_seconds()) < 120, f"accept date in local time: {when}"

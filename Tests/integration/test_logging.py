@@ -10,7 +10,7 @@ from conftest import Deadline, base_config, connect, echo_roundtrip
 
 TCPLOG = re.compile(
     r"127\.0\.0\.1:(\d+) \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 "
-    r"(-?\d+)/(-?\d+)/(\d+) (\d+) (..) \d+/\d+/\d+/\d+/\d+ \d+/\d+"
+    r"(-?\d+)/(-?\d+)/(\d+) (\d+) (..) (\d+/\d+/\d+/\d+)/\d+ \d+/\d+"
 )
 
 
@@ -45,6 +45,7 @@ def test_tcplog_line_per_connection(sluice, backends, fe):
     m = lines[0]
     assert int(m.group(5)) == 100, f"bytes read from the server: {m.group(0)}"
     assert m.group(6) == "--", f"a normal end is '--': {m.group(0)}"
+    assert m.group(7) == "1/1/0/0", f"actconn/feconn count the session, beconn/srv_conn no longer do: {m.group(0)}"
 
 
 @pytest.mark.sluice_only("log destination is stderr of the process under test")

@@ -198,6 +198,9 @@ struct HTTPRules {
 
 /// A compiled redirect rule.
 struct CompiledRedirect {
+    /// `redirect prefix /`.
+    static let rootPrefix: [UInt8]? = [UInt8(ascii: "/")]
+
     let kind: HTTPRedirect.Kind
     let value: CompiledLogFormat
     let code: Int
@@ -222,7 +225,8 @@ struct CompiledRedirect {
         case .location:
             value.write(into: &b, &ctx)
         case .prefix:
-            value.write(into: &b, &ctx)
+            // A prefix of exactly "/" inserts nothing: a redirect to the same URI (HAProxy's special case).
+            if value.constant != Self.rootPrefix { value.write(into: &b, &ctx) }
             if let r = request {
                 b.append(r.slice(r.head.pathRange))
                 appendSlashAndQuery(&b, r)

@@ -163,6 +163,7 @@ def test_redirects(sluice, backends, fe):
         http-request redirect scheme https code 308 if { path_beg /sch }
         http-request redirect location /see code 303 if { path /c303 }
         http-request redirect location /tmp code 307 if { path /c307 }
+        http-request redirect prefix / append-slash if { path_beg /same }
     """), fds={"FE1": fe()})
     cases = [
         ("/old-place", "HTTP/1.1 301 Moved Permanently", "/new-place"),
@@ -171,6 +172,8 @@ def test_redirects(sluice, backends, fe):
         ("/sch/page?y=2", "HTTP/1.1 308 Permanent Redirect", "https://www.example/sch/page?y=2"),
         ("/c303", "HTTP/1.1 303 See Other", "/see"),
         ("/c307", "HTTP/1.1 307 Temporary Redirect", "/tmp"),
+        # `prefix /` inserts nothing (HAProxy's special case): here it only appends the slash.
+        ("/same/dir", "HTTP/1.1 302 Found", "/same/dir/"),
     ]
     with HttpConn(sl.ports["FE1"]) as c:
         for path, status_line, location in cases:

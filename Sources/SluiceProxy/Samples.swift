@@ -253,8 +253,9 @@ struct CompiledFetch {
         case .headerValue(let name, let occurrence, let response, let relative):
             guard let m = message(ctx, response: response, relative: relative) else { break }
             Self.visitHeaderValues(m, name: name, occurrence: occurrence) { value in
-                guard case .bytes(let b) = value, let n = Self.parseInteger(b) else { return false }
-                return visit(.integer(n))
+                guard case .bytes(let b) = value else { return false }
+                // HAProxy casts with strl2ic: leading digits, and a value without any (`abc`, empty) is 0.
+                return visit(.integer(Self.parseInteger(b) ?? 0))
             }
         case .status:
             if let r = ctx.response { _ = visit(.integer(Int64(r.head.status))) }

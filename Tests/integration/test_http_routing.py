@@ -137,3 +137,16 @@ def test_path_of_an_asterisk_form_request_has_no_value(sluice, fe):
     with HttpConn(sl.ports["FE1"]) as c:
         assert c.request("OPTIONS", "*").body == b"no path url=<*>"
         assert c.request("OPTIONS", "/x").body == b"path=</x> url=</x>"
+
+
+def test_hdr_val_of_a_non_numeric_value_is_zero(sluice, fe):
+    """`hdr_val()` casts as HAProxy does: leading digits count (`12abc` is 12) and a value with none is 0, so
+    `hdr_val(x-n) le 3` matches `abc`."""
+    sl = sluice(http_config(r"""
+        http-request return status 200 content-type text/plain string low if { hdr_val(x-n) le 3 }
+        http-request return status 200 content-type text/plain string high if { hdr_val(x-n) gt 10 }
+        http-request return status 200 content-type text/plain string other
+    """, default=None), fds={"FE1": fe()})
+    with HttpConn(sl.ports["FE1"]) as c:
+        got = [c.request("GET", "/", [("X-N", v)]).body for v in ("abc", "12abc", "-4", "7")]
+    assert got == [b"low", b"high", b"low", b"other"], got

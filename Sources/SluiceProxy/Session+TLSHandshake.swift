@@ -27,6 +27,7 @@ extension Session {
         case .done:
             clientWaits.isHandshaking = false
             clientActivity = clock.now
+            frontend.stats.countTLSHandshake(succeeded: true, resumed: tls.sessionReused)
             loop.log.debug("client TLS handshake done", "session", index)
             return true
         case .wantRead:
@@ -38,6 +39,7 @@ extension Session {
             poller.pollSend(clientFD)
             return false
         case .failed(let error):
+            frontend.stats.countTLSHandshake(succeeded: false, resumed: false)
             loop.log.admin(.info, "\(client) -> \(frontend.name): SSL handshake failure: \(error.message)")
             abort(TerminationState("C", "R"))
             return false
@@ -64,6 +66,7 @@ extension Session {
         case .done:
             serverWaits.isHandshaking = false
             serverActivity = clock.now
+            countServerTLSHandshake(succeeded: true, resumed: tls.sessionReused)
             return true
         case .wantRead:
             poller.stopSend(serverFD)
@@ -73,11 +76,18 @@ extension Session {
             poller.pollSend(serverFD)
             return false
         case .failed(let error):
+            countServerTLSHandshake(succeeded: false, resumed: false)
             let name = connectedServer.map { "\(backend?.name ?? "-")/\($0.name)" } ?? "-"
             loop.log.admin(.warning, "TLS handshake with server \(name) failed: \(error.message)")
             serverTLSFailed()
             return false
         }
+    }
+
+    /// The stats' ssl_* columns of the server and its backend.
+    private func countServerTLSHandshake(succeeded: Bool, resumed: Bool) {
+        connectedServer?.stats.countTLSHandshake(succeeded: succeeded, resumed: resumed)
+        backend?.stats.countTLSHandshake(succeeded: succeeded, resumed: resumed)
     }
 
     /// The server's TLS handshake failed: like a failed connection (retries, then 503 / close).

@@ -128,6 +128,22 @@ struct TrafficCounters: Equatable {
     /// session's kept connection or one from the idle pool).
     var connects = 0
     var reuses = 0
+    /// ssl_sess/ssl_reused_sess/ssl_failed_handshake: TLS handshakes completed (with a resumed session) and failed,
+    /// with clients (frontends) or with servers (backends, servers).
+    var tlsSessions = 0
+    var tlsReusedSessions = 0
+    var tlsFailedHandshakes = 0
+
+    /// A TLS handshake ended: done (`resumed` or not), or failed.
+    @inline(__always)
+    mutating func countTLSHandshake(succeeded: Bool, resumed: Bool) {
+        if succeeded {
+            tlsSessions &+= 1
+            if resumed { tlsReusedSessions &+= 1 }
+        } else {
+            tlsFailedHandshakes &+= 1
+        }
+    }
 
     /// A session started at `now`: `current` sessions are now open.
     @inline(__always)

@@ -123,6 +123,7 @@ extension Loop {
         r[int: "dreq"] = c.deniedRequests
         r[int: "dresp"] = c.deniedResponses
         r[int: "ereq"] = c.requestErrors
+        Self.setTLSCounts(&r, c)
         r["status"] = stopMode != .running || f.isRemoved ? "STOP" : f.isFull ? "FULL" : "OPEN"
         r[int: "pid"] = 1
         r[int: "iid"] = iid
@@ -212,6 +213,7 @@ extension Loop {
         r[int: "uweight"] = s.weight
         r[int: "srv_icur"] = s.idleSlots.count
         Self.setConnectionCounts(&r, c)
+        Self.setTLSCounts(&r, c)
         Self.setTimes(&r, c.times)
         return r
     }
@@ -270,6 +272,7 @@ extension Loop {
         r[int: "eint"] = 0
         r[int: "uweight"] = usable.weight
         Self.setConnectionCounts(&r, c)
+        Self.setTLSCounts(&r, c)
         Self.setTimes(&r, c.times)
         r[int: "agg_server_status"] = 0
         r[int: "agg_server_check_status"] = 0
@@ -299,6 +302,13 @@ extension Loop {
     private static func setConnectionCounts(_ r: inout StatsRow, _ c: TrafficCounters) {
         r[int: "connect"] = c.connects
         r[int: "reuse"] = c.reuses
+    }
+
+    /// The ssl module's columns (TLS handshakes). Like HAProxy, shown for every row kind, 0 without TLS.
+    private static func setTLSCounts(_ r: inout StatsRow, _ c: TrafficCounters) {
+        r[int: "ssl_sess"] = c.tlsSessions
+        r[int: "ssl_reused_sess"] = c.tlsReusedSessions
+        r[int: "ssl_failed_handshake"] = c.tlsFailedHandshakes
     }
 
     /// qtime/ctime/rtime/ttime (averages over the last 1024 exchanges) and their maxima, once there is a sample.

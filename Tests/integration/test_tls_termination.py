@@ -338,3 +338,39 @@ def test_alpn_h2_on_an_http_bind_is_never_a_dead_end(sluice, backends, fe, tmp_p
     sl = sluice(cfg, fds={"FE1": fe()})
     (r,) = curl_https(sl.ports["FE1"], "/alpn-h2", tmp=tmp_path)
     assert r.code == 200, r
+
+
+def test_stats_count_tls_handshakes(sluice, backends, fe):
+    """The frontend's ssl_sess counts completed client handshakes and ssl_failed_handshake the failed ones (a
+    plaintext client on the TLS port), as HAProxy's ssl stats module."""
+    import socket
+
+    from statsclient import num, parse_csv
+
+    be = backends.http()
+    sl = sluice(https_config("stats enable\nstats uri /stats", {"be": f"server s1 {be.addr}"}), fds={"FE1": fe()})
+    port = sl.ports["FE1"]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            while plain.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass  # sluice may answer the garbage handshake with a reset
+    wait_until(lambda: handshake_log_seen(sl.stderr()), 5, "the failed handshake is logged")
+    with tls_connect(port) as s:
+        s.sendall(b"GET /stats;csv HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():  # HAProxy's stats page answers chunked even to HTTP/1.0
+        text, rest = b"", body
+        while (size := int(rest.split(b"\r\n", 1)[0], 16)) > 0:
+            rest = rest.split(b"\r\n", 1)[1]
+            text, rest = text + rest[:size], rest[size + 2:]
+        body = text
+    rows = parse_csv(body.decode())[1]
+    fe_row = rows[("fe", "FRONTEND")]
+    assert (num(fe_row, "ssl_sess"), num(fe_row, "ssl_reused_sess"), num(fe_row, "ssl_failed_handshake")) == (1, 0, 1), \
+        {k: fe_row[k] for k in ("ssl_sess", "ssl_reused_sess", "ssl_failed_handshake")}

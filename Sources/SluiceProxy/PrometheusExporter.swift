@@ -154,115 +154,215 @@ enum PrometheusExporter {
         .init("start_time_seconds", .gauge, .info("Start_time_sec"), "Start time in seconds"),
     ]
 
-    static let frontendMetrics: [PrometheusMetric] = [
-        .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
-        .init(
-            "current_sessions",
-            .gauge,
-            .column("scur"),
-            "Number of current sessions on the frontend, backend or server"
-        ),
-        .init(
-            "max_sessions",
-            .gauge,
-            .column("smax"),
-            "Highest value of current sessions encountered since process started"
-        ),
-        .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
-        .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
-        .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
-        .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init(
-            "requests_denied_total",
-            .counter,
-            .column("dreq"),
-            "Total number of denied requests since process started"
-        ),
-        .init(
-            "responses_denied_total",
-            .counter,
-            .column("dresp"),
-            "Total number of denied responses since process started"
-        ),
-        .init(
-            "request_errors_total",
-            .counter,
-            .column("ereq"),
-            "Total number of invalid requests since process started"
-        ),
-        .init(
-            "limit_session_rate",
-            .gauge,
-            .column("rate_lim"),
-            "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"
-        ),
-        .init(
-            "max_session_rate",
-            .gauge,
-            .column("rate_max"),
-            "Highest value of sessions per second observed since the worker process started"
-        ),
-        .init(
-            "http_responses_total",
-            .counter,
-            .responses,
-            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
-        ),
-        .init(
-            "http_requests_rate_max",
-            .gauge,
-            .column("req_rate_max"),
-            "Highest value of http requests observed since the worker process started"
-        ),
-        .init(
-            "http_requests_total",
-            .counter,
-            .column("req_tot"),
-            "Total number of HTTP requests processed by this object since the worker process started"
-        ),
-        .init(
-            "connections_rate_max",
-            .gauge,
-            .column("conn_rate_max"),
-            "Highest value of connections per second observed since the worker process started"
-        ),
-        .init(
-            "connections_total",
-            .counter,
-            .column("conn_tot"),
-            "Total number of new connections accepted on this frontend since the worker process started"
-        ),
-        .init(
-            "intercepted_requests_total",
-            .counter,
-            .column("intercepted"),
-            "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"
-        ),
-        .init(
-            "denied_connections_total",
-            .counter,
-            .column("dcon"),
-            "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
-        ),
-        .init(
-            "denied_sessions_total",
-            .counter,
-            .column("dses"),
-            "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
-        ),
-        .init(
-            "failed_header_rewriting_total",
-            .counter,
-            .column("wrew"),
-            "Total number of failed HTTP header rewrites since the worker process started"
-        ),
-        .init(
+    /// The metrics frontends, backends and servers share, each defined once (the lists below pick them by name).
+    private static let sharedMetrics: [String: PrometheusMetric] = {
+        let all: [PrometheusMetric] = [
+            .init(
+                "current_sessions",
+                .gauge,
+                .column("scur"),
+                "Number of current sessions on the frontend, backend or server"
+            ),
+            .init(
+                "max_sessions",
+                .gauge,
+                .column("smax"),
+                "Highest value of current sessions encountered since process started"
+            ),
+            .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
+            .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
+            .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
+            .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
+            .init(
+                "requests_denied_total",
+                .counter,
+                .column("dreq"),
+                "Total number of denied requests since process started"
+            ),
+            .init(
+                "responses_denied_total",
+                .counter,
+                .column("dresp"),
+                "Total number of denied responses since process started"
+            ),
+            .init(
+                "max_session_rate",
+                .gauge,
+                .column("rate_max"),
+                "Highest value of sessions per second observed since the worker process started"
+            ),
+            .init(
+                "http_responses_total",
+                .counter,
+                .responses,
+                "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
+            ),
+            .init(
+                "http_requests_total",
+                .counter,
+                .column("req_tot"),
+                "Total number of HTTP requests processed by this object since the worker process started"
+            ),
+            .init(
+                "failed_header_rewriting_total",
+                .counter,
+                .column("wrew"),
+                "Total number of failed HTTP header rewrites since the worker process started"
+            ),
+            .init(
+                "internal_errors_total",
+                .counter,
+                .column("eint"),
+                "Total number of internal errors since process started"
+            ),
+            .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
+            .init(
+                "max_queue",
+                .gauge,
+                .column("qmax"),
+                "Highest value of queued connections encountered since process started"
+            ),
+            .init(
+                "connection_errors_total",
+                .counter,
+                .column("econ"),
+                "Total number of failed connections to server since the worker process started"
+            ),
+            .init(
+                "response_errors_total",
+                .counter,
+                .column("eresp"),
+                "Total number of invalid responses since the worker process started"
+            ),
+            .init(
+                "retry_warnings_total",
+                .counter,
+                .column("wretr"),
+                "Total number of server connection retries since the worker process started"
+            ),
+            .init(
+                "redispatch_warnings_total",
+                .counter,
+                .column("wredis"),
+                "Total number of server redispatches due to connection failures since the worker process started"
+            ),
+            .init(
+                "weight",
+                .gauge,
+                .column("weight"),
+                "Server's effective weight, or sum of active servers' effective weights for a backend"
+            ),
+            .init(
+                "check_last_change_seconds",
+                .gauge,
+                .column("lastchg"),
+                "How long ago the last server state changed, in seconds"
+            ),
+            .init(
+                "loadbalanced_total",
+                .counter,
+                .column("lbtot"),
+                "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
+            ),
+            .init(
+                "client_aborts_total",
+                .counter,
+                .column("cli_abrt"),
+                "Total number of requests or connections aborted by the client since the worker process started"
+            ),
+            .init(
+                "server_aborts_total",
+                .counter,
+                .column("srv_abrt"),
+                "Total number of requests or connections aborted by the server since the worker process started"
+            ),
+            .init(
+                "last_session_seconds",
+                .gauge,
+                .column("lastsess"),
+                "How long ago some traffic was seen on this object on this worker process, in seconds"
+            ),
+            .init(
+                "uweight",
+                .gauge,
+                .column("uweight"),
+                "Server's user weight, or sum of active servers' user weights for a backend"
+            ),
+        ]
+        return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    }()
+
+    /// The metrics named `names`, in order: the section's `own` definitions first, then the shared ones.
+    private static func metrics(_ names: [String], own: [PrometheusMetric] = []) -> [PrometheusMetric] {
+        names.map { name in
+            guard let metric = own.first(where: { $0.name == name }) ?? sharedMetrics[name] else {
+                preconditionFailure("no Prometheus metric named '\(name)'")
+            }
+            return metric
+        }
+    }
+
+    static let frontendMetrics: [PrometheusMetric] = metrics(
+        [
+            "status", "current_sessions", "max_sessions", "limit_sessions", "sessions_total", "bytes_in_total",
+            "bytes_out_total", "requests_denied_total", "responses_denied_total", "request_errors_total",
+            "limit_session_rate", "max_session_rate", "http_responses_total", "http_requests_rate_max",
+            "http_requests_total", "connections_rate_max", "connections_total", "intercepted_requests_total",
+            "denied_connections_total", "denied_sessions_total", "failed_header_rewriting_total",
             "internal_errors_total",
-            .counter,
-            .column("eint"),
-            "Total number of internal errors since process started"
-        ),
-    ]
+        ],
+        own: [
+            .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
+            .init(
+                "request_errors_total",
+                .counter,
+                .column("ereq"),
+                "Total number of invalid requests since process started"
+            ),
+            .init(
+                "limit_session_rate",
+                .gauge,
+                .column("rate_lim"),
+                "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)"
+            ),
+            .init(
+                "http_requests_rate_max",
+                .gauge,
+                .column("req_rate_max"),
+                "Highest value of http requests observed since the worker process started"
+            ),
+            .init(
+                "connections_rate_max",
+                .gauge,
+                .column("conn_rate_max"),
+                "Highest value of connections per second observed since the worker process started"
+            ),
+            .init(
+                "connections_total",
+                .counter,
+                .column("conn_tot"),
+                "Total number of new connections accepted on this frontend since the worker process started"
+            ),
+            .init(
+                "intercepted_requests_total",
+                .counter,
+                .column("intercepted"),
+                "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"
+            ),
+            .init(
+                "denied_connections_total",
+                .counter,
+                .column("dcon"),
+                "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
+            ),
+            .init(
+                "denied_sessions_total",
+                .counter,
+                .column("dses"),
+                "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started"
+            ),
+        ]
+    )
 
     /// What backends and servers both export: connection attempts and reuses, and the time averages and maxima
     /// (CSV qtime ... ttime_max, exported in seconds).
@@ -279,296 +379,68 @@ enum PrometheusExporter {
         .init("max_total_time_seconds", .gauge, .milliseconds("ttime_max"), "Maximum observed total request+response time (request+queue+connect+response+processing)"),
     ]
 
-    static let backendMetrics: [PrometheusMetric] = backendAndServerMetrics + [
-        .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
-        .init(
-            "max_queue",
-            .gauge,
-            .column("qmax"),
-            "Highest value of queued connections encountered since process started"
-        ),
-        .init(
-            "current_sessions",
-            .gauge,
-            .column("scur"),
-            "Number of current sessions on the frontend, backend or server"
-        ),
-        .init(
-            "max_sessions",
-            .gauge,
-            .column("smax"),
-            "Highest value of current sessions encountered since process started"
-        ),
-        .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
-        .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
-        .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
-        .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init(
-            "requests_denied_total",
-            .counter,
-            .column("dreq"),
-            "Total number of denied requests since process started"
-        ),
-        .init(
-            "responses_denied_total",
-            .counter,
-            .column("dresp"),
-            "Total number of denied responses since process started"
-        ),
-        .init(
-            "connection_errors_total",
-            .counter,
-            .column("econ"),
-            "Total number of failed connections to server since the worker process started"
-        ),
-        .init(
-            "response_errors_total",
-            .counter,
-            .column("eresp"),
-            "Total number of invalid responses since the worker process started"
-        ),
-        .init(
-            "retry_warnings_total",
-            .counter,
-            .column("wretr"),
-            "Total number of server connection retries since the worker process started"
-        ),
-        .init(
-            "redispatch_warnings_total",
-            .counter,
-            .column("wredis"),
-            "Total number of server redispatches due to connection failures since the worker process started"
-        ),
-        .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
-        .init("up", .gauge, .up, "1 when the backend has a server that can take traffic, 0 otherwise (sluice)"),
-        .init(
-            "weight",
-            .gauge,
-            .column("weight"),
-            "Server's effective weight, or sum of active servers' effective weights for a backend"
-        ),
-        .init("active_servers", .gauge, .column("act"), "Total number of active UP servers with a non-zero weight"),
-        .init("backup_servers", .gauge, .column("bck"), "Total number of backup UP servers with a non-zero weight"),
-        .init(
-            "check_last_change_seconds",
-            .gauge,
-            .column("lastchg"),
-            "How long ago the last server state changed, in seconds"
-        ),
-        .init(
-            "loadbalanced_total",
-            .counter,
-            .column("lbtot"),
-            "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
-        ),
-        .init(
-            "max_session_rate",
-            .gauge,
-            .column("rate_max"),
-            "Highest value of sessions per second observed since the worker process started"
-        ),
-        .init(
-            "http_requests_total",
-            .counter,
-            .column("req_tot"),
-            "Total number of HTTP requests processed by this object since the worker process started"
-        ),
-        .init(
-            "http_responses_total",
-            .counter,
-            .responses,
-            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
-        ),
-        .init(
-            "client_aborts_total",
-            .counter,
-            .column("cli_abrt"),
-            "Total number of requests or connections aborted by the client since the worker process started"
-        ),
-        .init(
-            "server_aborts_total",
-            .counter,
-            .column("srv_abrt"),
-            "Total number of requests or connections aborted by the server since the worker process started"
-        ),
-        .init(
-            "last_session_seconds",
-            .gauge,
-            .column("lastsess"),
-            "How long ago some traffic was seen on this object on this worker process, in seconds"
-        ),
-        .init(
-            "failed_header_rewriting_total",
-            .counter,
-            .column("wrew"),
-            "Total number of failed HTTP header rewrites since the worker process started"
-        ),
-        .init(
-            "internal_errors_total",
-            .counter,
-            .column("eint"),
-            "Total number of internal errors since process started"
-        ),
-        .init(
-            "uweight",
-            .gauge,
-            .column("uweight"),
-            "Server's user weight, or sum of active servers' user weights for a backend"
-        ),
-    ]
+    static let backendMetrics: [PrometheusMetric] = backendAndServerMetrics + metrics(
+        [
+            "current_queue", "max_queue", "current_sessions", "max_sessions", "limit_sessions", "sessions_total",
+            "bytes_in_total", "bytes_out_total", "requests_denied_total", "responses_denied_total",
+            "connection_errors_total", "response_errors_total", "retry_warnings_total", "redispatch_warnings_total",
+            "status", "up", "weight", "active_servers", "backup_servers", "check_last_change_seconds",
+            "loadbalanced_total", "max_session_rate", "http_requests_total", "http_responses_total",
+            "client_aborts_total", "server_aborts_total", "last_session_seconds", "failed_header_rewriting_total",
+            "internal_errors_total", "uweight",
+        ],
+        own: [
+            .init("status", .gauge, .state(["DOWN", "UP"]), "Current status of the service, per state label value."),
+            .init("up", .gauge, .up, "1 when the backend has a server that can take traffic, 0 otherwise (sluice)"),
+            .init("active_servers", .gauge, .column("act"), "Total number of active UP servers with a non-zero weight"),
+            .init("backup_servers", .gauge, .column("bck"), "Total number of backup UP servers with a non-zero weight"),
+        ]
+    )
 
-    static let serverMetrics: [PrometheusMetric] = backendAndServerMetrics + [
-        .init("current_queue", .gauge, .column("qcur"), "Number of current queued connections"),
-        .init(
-            "max_queue",
-            .gauge,
-            .column("qmax"),
-            "Highest value of queued connections encountered since process started"
-        ),
-        .init(
-            "current_sessions",
-            .gauge,
-            .column("scur"),
-            "Number of current sessions on the frontend, backend or server"
-        ),
-        .init(
-            "max_sessions",
-            .gauge,
-            .column("smax"),
-            "Highest value of current sessions encountered since process started"
-        ),
-        .init("limit_sessions", .gauge, .column("slim"), "Frontend/listener/server's maxconn, backend's fullconn"),
-        .init("sessions_total", .counter, .column("stot"), "Total number of sessions since process started"),
-        .init("bytes_in_total", .counter, .column("bin"), "Total number of request bytes since process started"),
-        .init("bytes_out_total", .counter, .column("bout"), "Total number of response bytes since process started"),
-        .init(
-            "responses_denied_total",
-            .counter,
-            .column("dresp"),
-            "Total number of denied responses since process started"
-        ),
-        .init(
-            "connection_errors_total",
-            .counter,
-            .column("econ"),
-            "Total number of failed connections to server since the worker process started"
-        ),
-        .init(
-            "response_errors_total",
-            .counter,
-            .column("eresp"),
-            "Total number of invalid responses since the worker process started"
-        ),
-        .init(
-            "retry_warnings_total",
-            .counter,
-            .column("wretr"),
-            "Total number of server connection retries since the worker process started"
-        ),
-        .init(
-            "redispatch_warnings_total",
-            .counter,
-            .column("wredis"),
-            "Total number of server redispatches due to connection failures since the worker process started"
-        ),
-        .init(
-            "status",
-            .gauge,
-            .state(["DOWN", "UP", "MAINT", "DRAIN", "NOLB"]),
-            "Current status of the service, per state label value."
-        ),
-        .init(
-            "weight",
-            .gauge,
-            .column("weight"),
-            "Server's effective weight, or sum of active servers' effective weights for a backend"
-        ),
-        .init(
-            "check_last_change_seconds",
-            .gauge,
-            .column("lastchg"),
-            "How long ago the last server state changed, in seconds"
-        ),
-        .init(
-            "check_failures_total",
-            .counter,
-            .column("chkfail"),
-            "Total number of failed individual health checks per server/backend, since the worker process started"
-        ),
-        .init(
-            "check_up_down_total",
-            .counter,
-            .column("chkdown"),
-            "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"
-        ),
-        .init(
-            "downtime_seconds_total",
-            .counter,
-            .column("downtime"),
-            "Total downtime (in seconds) for the service"
-        ),
-        .init(
-            "loadbalanced_total",
-            .counter,
-            .column("lbtot"),
-            "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"
-        ),
-        .init(
-            "max_session_rate",
-            .gauge,
-            .column("rate_max"),
-            "Highest value of sessions per second observed since the worker process started"
-        ),
-        .init(
-            "http_responses_total",
-            .counter,
-            .responses,
-            "Total number of HTTP responses with status 100-199 returned by this object since the worker process started"
-        ),
-        .init(
-            "client_aborts_total",
-            .counter,
-            .column("cli_abrt"),
-            "Total number of requests or connections aborted by the client since the worker process started"
-        ),
-        .init(
-            "server_aborts_total",
-            .counter,
-            .column("srv_abrt"),
-            "Total number of requests or connections aborted by the server since the worker process started"
-        ),
-        .init(
-            "last_session_seconds",
-            .gauge,
-            .column("lastsess"),
-            "How long ago some traffic was seen on this object on this worker process, in seconds"
-        ),
-        .init(
-            "failed_header_rewriting_total",
-            .counter,
-            .column("wrew"),
-            "Total number of failed HTTP header rewrites since the worker process started"
-        ),
-        .init(
-            "internal_errors_total",
-            .counter,
-            .column("eint"),
-            "Total number of internal errors since process started"
-        ),
-        .init(
-            "idle_connections_current",
-            .gauge,
-            .column("idle_conn_cur"),
-            "Current number of idle connections available for reuse on this server"
-        ),
-        .init("used_connections_current", .gauge, .column("used_conn_cur"), "Current number of connections in use"),
-        .init(
-            "uweight",
-            .gauge,
-            .column("uweight"),
-            "Server's user weight, or sum of active servers' user weights for a backend"
-        ),
-    ]
+    static let serverMetrics: [PrometheusMetric] = backendAndServerMetrics + metrics(
+        [
+            "current_queue", "max_queue", "current_sessions", "max_sessions", "limit_sessions", "sessions_total",
+            "bytes_in_total", "bytes_out_total", "responses_denied_total", "connection_errors_total",
+            "response_errors_total", "retry_warnings_total", "redispatch_warnings_total", "status", "weight",
+            "check_last_change_seconds", "check_failures_total", "check_up_down_total", "downtime_seconds_total",
+            "loadbalanced_total", "max_session_rate", "http_responses_total", "client_aborts_total",
+            "server_aborts_total", "last_session_seconds", "failed_header_rewriting_total", "internal_errors_total",
+            "idle_connections_current", "used_connections_current", "uweight",
+        ],
+        own: [
+            .init(
+                "status",
+                .gauge,
+                .state(["DOWN", "UP", "MAINT", "DRAIN", "NOLB"]),
+                "Current status of the service, per state label value."
+            ),
+            .init(
+                "check_failures_total",
+                .counter,
+                .column("chkfail"),
+                "Total number of failed individual health checks per server/backend, since the worker process started"
+            ),
+            .init(
+                "check_up_down_total",
+                .counter,
+                .column("chkdown"),
+                "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"
+            ),
+            .init(
+                "downtime_seconds_total",
+                .counter,
+                .column("downtime"),
+                "Total downtime (in seconds) for the service"
+            ),
+            .init(
+                "idle_connections_current",
+                .gauge,
+                .column("idle_conn_cur"),
+                "Current number of idle connections available for reuse on this server"
+            ),
+            .init("used_connections_current", .gauge, .column("used_conn_cur"), "Current number of connections in use"),
+        ]
+    )
 
     /// The whole exposition: process metrics from `info`, then frontend, backend and server metrics from `rows`.
     /// `version` labels `sluice_process_build_info`.
@@ -642,13 +514,13 @@ enum PrometheusExporter {
         }
     }
 
-    /// A CSV value as a sample value, nil when empty or not a number.
     /// `1234` ms as `1.234`, `5` as `0.005` (no floating point: exact decimal text).
     static func seconds(milliseconds ms: Int) -> String {
         let fraction = String(ms % 1000)
         return "\(ms / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
+    /// A CSV value as a sample value, nil when empty or not a number.
     static func number(_ text: String) -> String? {
         guard !text.isEmpty, Int(text) != nil else { return nil }
         return text

@@ -45,25 +45,35 @@ enum HTTPRules {
 
     // MARK: - http-request / http-response
 
+    /// The action word of an `http-request`/`http-response` line when sluice runs it; nil after an alert (rules in
+    /// a defaults section, a missing action, one HAProxy has and sluice does not, an unknown one).
+    private static func supportedAction(
+        _ line: ConfigLine,
+        keyword: String,
+        supported: [String],
+        known: Set<String>,
+        draft: ProxyDraft,
+        context: inout ParseContext
+    ) -> String? {
+        if draft.kind == .defaults {
+            context.alert("'\(keyword)' rules in a 'defaults' section are not supported by sluice", line)
+            return nil
+        }
+        guard let (actionName, base) = actionName(line, keyword: keyword, context: &context) else { return nil }
+        guard supported.contains(actionName) else {
+            refuseAction(actionName, base: base, keyword: keyword, known: known, supported: supported, line, context: &context)
+            return nil
+        }
+        return actionName
+    }
+
     /// `http-request <action> [args] [if|unless <cond>]`.
     static func parseHTTPRequest(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
-        if draft.kind == .defaults {
-            context.alert("'http-request' rules in a 'defaults' section are not supported by sluice", line)
-            return
-        }
-        guard let (actionName, base) = actionName(line, keyword: "http-request", context: &context) else { return }
-        guard requestActions.contains(actionName) else {
-            refuseAction(
-                actionName,
-                base: base,
-                keyword: "http-request",
-                known: HAProxyKeywords.httpRequestActions,
-                supported: requestActions,
-                line,
-                context: &context
-            )
-            return
-        }
+        let known = HAProxyKeywords.httpRequestActions
+        guard
+            let actionName = supportedAction(
+                line, keyword: "http-request", supported: requestActions, known: known, draft: draft, context: &context)
+        else { return }
         var rule = RuleWords(line: line, keyword: "http-request \(actionName)", index: 2)
         let action: HTTPRequestRule.Action?
         switch actionName {
@@ -109,23 +119,11 @@ enum HTTPRules {
 
     /// `http-response <action> [args] [if|unless <cond>]`.
     static func parseHTTPResponse(_ line: ConfigLine, draft: inout ProxyDraft, context: inout ParseContext) {
-        if draft.kind == .defaults {
-            context.alert("'http-response' rules in a 'defaults' section are not supported by sluice", line)
-            return
-        }
-        guard let (actionName, base) = actionName(line, keyword: "http-response", context: &context) else { return }
-        guard responseActions.contains(actionName) else {
-            refuseAction(
-                actionName,
-                base: base,
-                keyword: "http-response",
-                known: HAProxyKeywords.httpResponseActions,
-                supported: responseActions,
-                line,
-                context: &context
-            )
-            return
-        }
+        let known = HAProxyKeywords.httpResponseActions
+        guard
+            let actionName = supportedAction(
+                line, keyword: "http-response", supported: responseActions, known: known, draft: draft, context: &context)
+        else { return }
         var rule = RuleWords(line: line, keyword: "http-response \(actionName)", index: 2)
         let action: HTTPResponseRule.Action?
         switch actionName {

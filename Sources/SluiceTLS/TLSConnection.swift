@@ -163,15 +163,7 @@ public final class TLSConnection {
         ERR_clear_error()
         errno = 0
         let rc = SSL_read(ssl, buffer.baseAddress, CInt(clamping: buffer.count))
-        if rc > 0 { return .processed(Int(rc)) }
-        let savedErrno = errno  // before anything else can run
-        let code = SSL_get_error(ssl, rc)
-        switch code {
-        case SSL_ERROR_WANT_READ: return .wantRead
-        case SSL_ERROR_WANT_WRITE: return .wantWrite
-        case SSL_ERROR_ZERO_RETURN: return .closed
-        default: return failure(code, savedErrno, "SSL_read")
-        }
+        return ioResult(rc, "SSL_read")
     }
 
     /// Writes plaintext from `buffer` (not empty). With partial writes on, `.processed(n)` may be less than
@@ -183,14 +175,21 @@ public final class TLSConnection {
         ERR_clear_error()
         errno = 0
         let rc = SSL_write(ssl, buffer.baseAddress, CInt(clamping: buffer.count))
+        return ioResult(rc, "SSL_write")
+    }
+
+    /// What an SSL_read/SSL_write return value means: bytes done, the direction to wait for, the peer's
+    /// close_notify, or a failure. errno is read first, before anything else can change it.
+    @inline(__always)
+    private func ioResult(_ rc: CInt, _ call: StaticString) -> TLSIOResult {
         if rc > 0 { return .processed(Int(rc)) }
-        let savedErrno = errno  // before anything else can run
+        let savedErrno = errno
         let code = SSL_get_error(ssl, rc)
         switch code {
         case SSL_ERROR_WANT_READ: return .wantRead
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         case SSL_ERROR_ZERO_RETURN: return .closed
-        default: return failure(code, savedErrno, "SSL_write")
+        default: return failure(code, savedErrno, call)
         }
     }
 

@@ -28,27 +28,10 @@ extension Session {
             Self.append(&b, view, head.target, dropping: head.defaultPortRange)
         }
         b.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-        let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
-        for i in 0..<head.headerCount {
-            let name = head.name(at: i)
-            if Self.isHopByHop(name, bytes: bytes, keepUpgrade: http.isUpgradeRequest) { continue }
-            if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
-            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
-                if head.hadContentLengthAndTransferEncoding { continue }  // smuggling-safe: chunked wins
-                if head.contentLengthNeedsRewrite, let length = head.contentLength {
-                    b.append("content-length: ")
-                    b.append(decimal: Int(length))
-                    b.append("\r\n")
-                    continue
-                }
-            }
-            if hasEdits {
-                writeEditedHeader(&b, view, index: i, response: false, &ctx)
-            } else {
-                appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
-            }
-        }
-        if hasEdits { writeAddedHeaders(&b, response: false, &ctx) }
+        // Smuggling-safe: beside Transfer-Encoding, chunked frames the body and Content-Length goes.
+        writeForwardedFields(
+            &b, view, keepUpgrade: http.isUpgradeRequest, dropsContentLength: head.hadContentLengthAndTransferEncoding,
+            response: false, hasEdits: hasEdits, &ctx)
         if let forwardFor = frontend.forwardFor ?? backend.forwardFor, !forwardFor.excepts(client),
             !forwardFor.onlyIfNone || forwardFor.headerName.withUnsafeBytes({ head.headerIndex(named: $0, in: bytes) == nil })
         {
@@ -86,29 +69,11 @@ extension Session {
         b.append(UnsafeRawBufferPointer(rebasing: bytes[Int(head.reasonRange.start)..<Int(head.reasonRange.end)]))
         b.append("\r\n")
         let switching = head.status == 101
-        let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
-        for i in 0..<head.headerCount {
-            let name = head.name(at: i)
-            if Self.isHopByHop(name, bytes: bytes, keepUpgrade: switching) { continue }
-            if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
-            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
-                // Dropped beside Transfer-Encoding (chunked frames it), and on 1xx/204, which have no body and
-                // must not carry the field (RFC 9110 §8.6).
-                if head.hadContentLengthAndTransferEncoding || head.status < 200 || head.status == 204 { continue }
-                if head.contentLengthNeedsRewrite, let length = head.contentLength {
-                    b.append("content-length: ")
-                    b.append(decimal: Int(length))
-                    b.append("\r\n")
-                    continue
-                }
-            }
-            if hasEdits {
-                writeEditedHeader(&b, view, index: i, response: true, &ctx)
-            } else {
-                appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
-            }
-        }
-        if hasEdits { writeAddedHeaders(&b, response: true, &ctx) }
+        // Content-Length goes beside Transfer-Encoding (chunked frames the body), and on 1xx/204, which have no
+        // body and must not carry the field (RFC 9110 §8.6).
+        let dropsLength = head.hadContentLengthAndTransferEncoding || head.status < 200 || head.status == 204
+        writeForwardedFields(
+            &b, view, keepUpgrade: switching, dropsContentLength: dropsLength, response: true, hasEdits: hasEdits, &ctx)
         if switching {
             b.append("connection: upgrade\r\n")
         } else if !isInterim {
@@ -123,6 +88,43 @@ extension Session {
         b.append("\r\n")
         guard b.install(into: &response, replacing: head.headLength) else { return nil }
         return b.count
+    }
+
+    /// The header lines going to the peer: hop-by-hop ones and those the Connection header names are left out,
+    /// Content-Length is left out (`dropsContentLength`) or written once when the message repeated it, the other
+    /// lines pass as they are or as the recorded rule edits say; then the headers the rules add.
+    private func writeForwardedFields(
+        _ b: inout HeadBuilder,
+        _ view: MessageView,
+        keepUpgrade: Bool,
+        dropsContentLength: Bool,
+        response: Bool,
+        hasEdits: Bool,
+        _ ctx: inout SampleContext
+    ) {
+        let head = view.head
+        let bytes = view.bytes
+        let connectionIndex = Self.connectionListingHeaders(head, bytes: bytes)
+        for i in 0..<head.headerCount {
+            let name = head.name(at: i)
+            if Self.isHopByHop(name, bytes: bytes, keepUpgrade: keepUpgrade) { continue }
+            if let c = connectionIndex, Self.isListed(name, inConnectionOf: head, index: c, bytes: bytes) { continue }
+            if HTTPBytes.equalsIgnoringCase(bytes, name, "content-length") {
+                if dropsContentLength { continue }
+                if head.contentLengthNeedsRewrite, let length = head.contentLength {
+                    b.append("content-length: ")
+                    b.append(decimal: Int(length))
+                    b.append("\r\n")
+                    continue
+                }
+            }
+            if hasEdits {
+                writeEditedHeader(&b, view, index: i, response: response, &ctx)
+            } else {
+                appendHeader(&b, name: name, value: head.value(at: i), bytes: bytes)
+            }
+        }
+        if hasEdits { writeAddedHeaders(&b, response: response, &ctx) }
     }
 
     /// Appends `range` of the message without `drop` (a default port the target is normalized without: HAProxy

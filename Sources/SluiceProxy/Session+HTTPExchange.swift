@@ -144,16 +144,11 @@ extension Session {
             poller.pollRecv(serverFD)
             return
         }
-        loop.poller.delete(serverFD)
-        serverFD = .invalid
-        connectedServer = nil
-        serverTLS = nil
-        serverPhase = .none
-        serverReadClosed = false
-        serverWriteClosed = false
+        dropIdleServerConnection()
     }
 
-    /// The kept server connection reported data or a close while idle: it cannot be reused.
+    /// Closes the server connection between exchanges and forgets it (the next request connects anew): it may
+    /// not be reused, or it reported data or a close while idle.
     func dropIdleServerConnection() {
         guard serverFD.isValid else { return }
         loop.poller.delete(serverFD)

@@ -167,10 +167,7 @@ extension Session {
         if chosen.config.capabilities == .backend, let page = chosen.config.stats, serveStatsPage(page, head) { return }
         if backend !== chosen {
             backend?.currentConnections -= 1
-            backend = chosen
-            chosen.currentConnections += 1
-            chosen.totalConnections += 1
-            chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
+            enterBackend(chosen)
         }
         if chosen.sniFetch != nil || chosen.config.balance.hashesURI {
             // Both read the request as the rules left it; the backend's pending edits are looked up through it.

@@ -62,18 +62,7 @@ extension Session {
         if needsMore && !isFinal { return }
         isInspecting = false
         loop.log.debug("content inspection done", "session", index, "bytes", request.isAllocated ? request.count : 0)
-        guard let chosen else {
-            termination = TerminationState("P", "R")
-            close()
-            return
-        }
-        backend = chosen
-        chosen.currentConnections += 1
-        chosen.totalConnections += 1
-        chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
-        retriesLeft = chosen.config.retries
-        if !clientReadClosed && !poller.isRecvEnabled(clientFD) { poller.wantRecv(clientFD) }
-        assignServerAndConnect()
-        if isOpen { armTimer() }
+        if chosen != nil && !clientReadClosed && !poller.isRecvEnabled(clientFD) { poller.wantRecv(clientFD) }
+        forwardTCP(to: chosen)
     }
 }

@@ -232,19 +232,29 @@ final class Session {
 
     /// TCP mode: picks the backend (use_backend / default_backend) and connects to a server.
     func routeTCPConnection(_ ctx: inout SampleContext) {
-        guard let chosen = frontend.selectBackend(&ctx) else {
-            // No backend: nothing can serve this connection (HAProxy closes it, 'PR' in the log).
+        forwardTCP(to: frontend.selectBackend(&ctx))
+    }
+
+    /// TCP mode: connects to a server of `chosen`. Without a backend nothing can serve this connection: HAProxy
+    /// closes it, 'PR' in the log.
+    func forwardTCP(to chosen: Backend?) {
+        guard let chosen else {
             termination = TerminationState("P", "R")
             close()
             return
         }
+        enterBackend(chosen)
+        retriesLeft = chosen.config.retries
+        assignServerAndConnect()
+        if isOpen { armTimer() }
+    }
+
+    /// Makes `chosen` the session's backend and counts the session there (current, total, session rate).
+    func enterBackend(_ chosen: Backend) {
         backend = chosen
         chosen.currentConnections += 1
         chosen.totalConnections += 1
         chosen.stats.sessionStarted(current: chosen.currentConnections, now: clock.now)
-        retriesLeft = chosen.config.retries
-        assignServerAndConnect()
-        if isOpen { armTimer() }
     }
 
     /// Ends the session: logs it, closes both fds through the poller, frees the server slot (handing it to the

@@ -48,6 +48,14 @@ public struct IOBuffer {
         UnsafeMutableRawBufferPointer(start: base! + Int(tail), count: freeSpace)
     }
 
+    /// Room to read into while the buffer may hold at most `limit` bytes (a head keeps tune.maxrewrite free):
+    /// the pending bytes move to the front first when that room would not fit after them. `count` < `limit`.
+    @inlinable
+    public mutating func writable(holdingAtMost limit: Int) -> UnsafeMutableRawBufferPointer {
+        if Int(tail) + (limit - count) > Int(capacity) { compact() }
+        return UnsafeMutableRawBufferPointer(start: base! + Int(tail), count: limit - count)
+    }
+
     /// Marks `n` bytes of `writable` as filled.
     @inlinable
     public mutating func produced(_ n: Int) {

@@ -28,9 +28,8 @@ extension Session {
             }
             return
         }
-        if Int(request.tail) + (limit - request.count) > Int(request.capacity) { request.compact() }
-        let room = limit - request.count
-        let window = UnsafeMutableRawBufferPointer(start: request.base! + Int(request.tail), count: room)
+        let window = request.writable(holdingAtMost: limit)
+        let room = window.count
         switch clientRecv(window) {
         case .processed(let n):
             request.produced(n)

@@ -26,9 +26,8 @@ extension Session {
             }
             return
         }
-        if Int(response.tail) + (limit - response.count) > Int(response.capacity) { response.compact() }
-        let room = limit - response.count
-        let window = UnsafeMutableRawBufferPointer(start: response.base! + Int(response.tail), count: room)
+        let window = response.writable(holdingAtMost: limit)
+        let room = window.count
         switch serverRecv(window) {
         case .processed(let n):
             response.produced(n)

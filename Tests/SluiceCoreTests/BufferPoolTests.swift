@@ -82,6 +82,20 @@ final class BufferPoolTests: XCTestCase {
         pool.detach(&buffer)
     }
 
+    func testWritableHoldingAtMost_leavesTheRestFreeAndCompactsWhenNeeded() {
+        let pool = BufferPool(bufferSize: 100)
+        var buffer = IOBuffer.none
+        pool.attach(&buffer)
+        fill(&buffer, with: [UInt8](repeating: 1, count: 60))
+        buffer.consumed(50)  // 10 pending at 50..<60
+        XCTAssertEqual(buffer.writable(holdingAtMost: 30).count, 20)
+        XCTAssertEqual(buffer.head, 50, "room after the tail: nothing moves")
+        XCTAssertEqual(buffer.writable(holdingAtMost: 80).count, 70)
+        XCTAssertEqual(buffer.head, 0, "70 bytes do not fit after the tail: the pending bytes moved to the front")
+        XCTAssertEqual(buffer.count, 10)
+        pool.detach(&buffer, force: true)
+    }
+
     func testDetach_refusesNonEmptyBuffer_unlessForced() {
         let pool = BufferPool(bufferSize: 64)
         var buffer = IOBuffer.none

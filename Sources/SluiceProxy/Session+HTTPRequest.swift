@@ -168,16 +168,11 @@ extension Session {
             backend?.currentConnections -= 1
             enterBackend(chosen)
         }
-        if chosen.sniFetch != nil || chosen.config.balance.hashesURI {
-            // Both read the request as the rules left it; the backend's pending edits are looked up through it.
-            let saved = backend
-            backend = chosen
-            let applied = applyRequestEdits(head, &ctx)
-            backend = saved
-            guard applied else {
-                respondWithError(500, TerminationState("P", "R"))
-                return
-            }
+        // The SNI and `balance uri` read the request as the rules left it (`backend` is `chosen` now, so its
+        // pending edits are found).
+        if chosen.sniFetch != nil || chosen.config.balance.hashesURI, !applyRequestEdits(head, &ctx) {
+            respondWithError(500, TerminationState("P", "R"))
+            return
         }
         if let sni = chosen.sniFetch {
             http.serverNameIndication = sni.firstString(&ctx)

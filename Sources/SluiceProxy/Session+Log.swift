@@ -17,8 +17,7 @@ extension Session {
         line.append(server?.name ?? lastFailedServer?.name ?? "<NOSRV>")
         line.append(" ")
         // Tw: queue wait; Tc: connect time; Tt: total. -1 when the phase was not reached.
-        let queueWait = queuedTicks > 0 && queuedTicks >= acceptTicks ? Int(connectStartTicks - queuedTicks) : 0
-        line.append(connectStartTicks > 0 ? max(0, queueWait) : -1)
+        line.append(connectStartTicks > 0 ? tcpQueueMs : -1)
         line.append("/")
         line.append(connectedTicks >= 0 ? Int(connectedTicks - connectStartTicks) : -1)
         line.append("/")
@@ -46,6 +45,11 @@ extension Session {
         line.append(frontend.name)
         if listener?.tlsContext != nil { line.append("~") }
         line.append(" ")
+    }
+
+    /// TCP mode's Tw: time in the backend queue before the connect started (0 without a queue).
+    var tcpQueueMs: Int {
+        max(0, queuedTicks > 0 && queuedTicks >= acceptTicks ? Int(connectStartTicks - queuedTicks) : 0)
     }
 
     /// The counters both log formats share: `actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue`.

@@ -53,13 +53,13 @@ extension Session {
         if isHTTP { s.stats.requests &+= 1 }
         countOutcome(&s.stats)
         let times = exchangeTimes()
-        if let times { s.stats.times.add(queue: times.queue, connect: times.connect, response: times.response, total: times.total) }
+        if let times { s.stats.times.add(times) }
         if let b = backend {
             b.stats.bytesIn &+= toServer
             b.stats.bytesOut &+= bytesFromServer
             b.stats.lastSessionTicks = clock.now
             countOutcome(&b.stats)
-            if let times { b.stats.times.add(queue: times.queue, connect: times.connect, response: times.response, total: times.total) }
+            if let times { b.stats.times.add(times) }
         }
         loop.releaseServerSlot(s)
     }
@@ -67,7 +67,7 @@ extension Session {
     /// The times (ms) HAProxy averages in qtime/ctime/rtime/ttime for an exchange (HTTP) or a session (TCP, whose
     /// response time is 0); nil when the server was never connected or, in HTTP, sent no response head: HAProxy
     /// leaves those out (stream_update_time_stats).
-    private func exchangeTimes() -> (queue: Int, connect: Int, response: Int, total: Int)? {
+    private func exchangeTimes() -> ExchangeTimes? {
         let now = clock.now
         if frontend.config.mode == .http {
             let connect = httpConnectMs
@@ -76,8 +76,7 @@ extension Session {
             return (max(0, httpQueueMs), connect, response, Int(now - http.startTicks))
         }
         guard connectedTicks >= 0, connectStartTicks > 0 else { return nil }
-        let queue = queuedTicks > 0 && connectStartTicks >= queuedTicks ? Int(connectStartTicks - queuedTicks) : 0
-        return (queue, Int(connectedTicks - connectStartTicks), 0, Int(now - acceptTicks))
+        return (tcpQueueMs, Int(connectedTicks - connectStartTicks), 0, Int(now - acceptTicks))
     }
 
     /// Aborts and response errors, from the termination state (HAProxy's log letters).

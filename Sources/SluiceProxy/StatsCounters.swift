@@ -49,6 +49,9 @@ struct RateCounter: Equatable {
 /// HAProxy's time columns of a backend or server (stream_update_time_stats, swrate_*): the queue, connect,
 /// response and total times in milliseconds (qtime, ctime, rtime, ttime) averaged over the exchanges so far up to
 /// 1024, then over a sliding window of 1024 (each sample replaces 1/1024 of the sum), and their maxima.
+/// One exchange's (HTTP) or session's (TCP) times in milliseconds, as the time columns average them.
+typealias ExchangeTimes = (queue: Int, connect: Int, response: Int, total: Int)
+
 struct TimeAverages: Equatable {
     /// One time column: the (sliding) sum and the maximum.
     struct Column: Equatable {
@@ -74,15 +77,15 @@ struct TimeAverages: Equatable {
     private(set) var response = Column()
     private(set) var total = Column()
 
-    /// One exchange's times in milliseconds. Per exchange on the hot path: no allocation.
+    /// One exchange's times. Per exchange on the hot path: no allocation.
     @inline(__always)
-    mutating func add(queue q: Int, connect c: Int, response r: Int, total t: Int) {
+    mutating func add(_ times: ExchangeTimes) {
         let sliding = samples == Self.window
         if !sliding { samples += 1 }
-        queue.add(q, sliding: sliding)
-        connect.add(c, sliding: sliding)
-        response.add(r, sliding: sliding)
-        total.add(t, sliding: sliding)
+        queue.add(times.queue, sliding: sliding)
+        connect.add(times.connect, sliding: sliding)
+        response.add(times.response, sliding: sliding)
+        total.add(times.total, sliding: sliding)
     }
 }
 

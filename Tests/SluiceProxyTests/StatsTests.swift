@@ -224,15 +224,15 @@ final class StatsTests: XCTestCase {
     /// sum; maxima kept per column.
     func testTimeAverages_meanThenSlidingWindow() {
         var t = TimeAverages()
-        t.add(queue: 0, connect: 1, response: 150, total: 160)
-        t.add(queue: 0, connect: 2, response: 151, total: 170)
-        t.add(queue: 3, connect: 0, response: 150, total: 155)
+        t.add((queue: 0, connect: 1, response: 150, total: 160))
+        t.add((queue: 0, connect: 2, response: 151, total: 170))
+        t.add((queue: 3, connect: 0, response: 150, total: 155))
         XCTAssertEqual(t.samples, 3)
         XCTAssertEqual(t.response.average(samples: t.samples), 151)  // 451 / 3 rounded up
         XCTAssertEqual(t.queue.average(samples: t.samples), 1)
         XCTAssertEqual(t.total.max, 170)
         XCTAssertEqual(t.connect.max, 2)
-        for _ in 0..<2000 { t.add(queue: 0, connect: 0, response: 10, total: 10) }
+        for _ in 0..<2000 { t.add((queue: 0, connect: 0, response: 10, total: 10)) }
         XCTAssertEqual(t.samples, TimeAverages.window)
         let slid = t.response.average(samples: t.samples)
         XCTAssertTrue((10...15).contains(slid), "old samples decay out of the window: \(slid)")
